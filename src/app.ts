@@ -1,0 +1,56 @@
+/**
+ * @module app
+ * Builds the appliance's logic without opening any socket: the services, the registry with
+ * every feature's declarations, and the web application. `server.ts` adds listeners and the
+ * scheduler around it; in-process tests call `web.fetch` on a fresh database.
+ */
+import type { Database } from "bun:sqlite";
+import { createAccess, type Access } from "./access.ts";
+import type { Clock } from "./clock.ts";
+import { createAuthService, type AuthPolicy, type AuthService } from "./features/auth/service.ts";
+import { registerAuth } from "./features/auth/index.tsx";
+import { registerDashboard } from "./features/dashboard/index.tsx";
+import { createRecorder, type Recorder } from "./features/history/service.ts";
+import { registerHealth, type ServiceStatus } from "./features/health/index.ts";
+import type { Logger } from "./log.ts";
+import { Registry } from "./registry.ts";
+import { VERSION } from "./version.ts";
+import { Web } from "./web/app.tsx";
+import { EventHub } from "./web/events.ts";
+import { registerStatic } from "./web/static-routes.ts";
+
+export interface AppDeps {
+  db: Database;
+  clock: Clock;
+  log: Logger;
+  authPolicy?: AuthPolicy;
+  /** What /healthz reports: the state of each service. */
+  services?: Map<string, ServiceStatus>;
+}
+
+export interface App {
+  web: Web;
+  registry: Registry;
+  auth: AuthService;
+  recorder: Recorder;
+  access: Access;
+  hub: EventHub;
+  services: Map<string, ServiceStatus>;
+}
+
+export function buildApp(deps: AppDeps): App {
+  const registry = new Registry();
+  const recorder = createRecorder(deps.db, () => deps.clock.now());
+  const access = createAccess();
+  const auth = createAuthService({ db: deps.db, clock: deps.clock, recorder, policy: deps.authPolicy });
+  const hub = new EventHub(deps.clock);
+  const services = deps.services ?? new Map<string, ServiceStatus>([["web", "running"]]);
+  const web = new Web({ db: deps.db, clock: deps.clock, log: deps.log, registry, access, auth, recorder, hub, version: VERSION });
+
+  registerStatic(web);
+  registerHealth(web, services);
+  registerAuth(web);
+  registerDashboard(web);
+
+  return { web, registry, auth, recorder, access, hub, services };
+}

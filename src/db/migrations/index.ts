@@ -1,0 +1,16 @@
+/**
+ * @module db/migrations
+ * The numbered, append-only migrations, embedded as text so the compiled binary
+ * carries them. Add a file `NNNN_name.sql` and one line here; never edit a landed one.
+ */
+import m0001 from "./0001_foundation.sql" with { type: "text" };
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  { version: 1, name: "0001_foundation", sql: m0001 },
+];

@@ -1,0 +1,26 @@
+// Files imported `with { type: "file" }` (their path, embedded by `bun build --compile`)
+// or `with { type: "text" }` (their content).
+declare module "*.sql" {
+  const text: string;
+  export default text;
+}
+declare module "*.css" {
+  const path: string;
+  export default path;
+}
+declare module "*.svg" {
+  const path: string;
+  export default path;
+}
+declare module "*/static/app.js" {
+  const path: string;
+  export default path;
+}
+declare module "*/static/dashboard.js" {
+  const path: string;
+  export default path;
+}
+declare module "*/htmx.min.js" {
+  const path: string;
+  export default path;
+}

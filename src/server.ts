@@ -1,0 +1,144 @@
+/**
+ * @module server
+ * Runs the appliance: opens the data directory and database, makes sure the certificates
+ * and the root account exist, starts each enabled listener and the scheduler. A listener
+ * that cannot start logs one line (what, why, which setting) and the others still start;
+ * /healthz then says "degraded". Returns a handle that stops everything in order.
+ */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildApp, type App } from "./app.ts";
+import { ensureCertificates, defaultNames } from "./certs/index.ts";
+import { systemClock, type Clock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import { openDatabase, type Database } from "./db/index.ts";
+import { backupDatabase } from "./db/backup.ts";
+import type { ServiceStatus } from "./features/health/index.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { Scheduler } from "./scheduler/index.ts";
+import { VERSION } from "./version.ts";
+
+export interface Running {
+  app: App;
+  db: Database;
+  log: Logger;
+  scheduler: Scheduler;
+  ports: { http: number | null; https: number | null };
+  stop(): Promise<void>;
+}
+
+const BACKUPS_KEPT = 14;
+
+/** Plain HTTP keeps serving only what boot clients and probes need once HTTPS is on. */
+function servedOnPlainHttp(path: string): boolean {
+  return path === "/healthz" || path.startsWith("/boot/");
+}
+
+export async function startServer(config: Config, opts: { clock?: Clock; print?: (line: string) => void } = {}): Promise<Running> {
+  const clock = opts.clock ?? systemClock;
+  const print = opts.print ?? ((line: string) => console.log(line));
+  mkdirSync(config.dataDir, { recursive: true });
+  const log = createLogger({ level: config.logLevel, dir: join(config.dataDir, "logs") });
+  log.info({ version: VERSION, dataDir: config.dataDir }, "medulla starting");
+
+  const db = openDatabase(join(config.dataDir, "medulla.db"));
+  const services = new Map<string, ServiceStatus>();
+  const app = buildApp({ db, clock, log, services });
+
+  const generated = await app.auth.ensureRoot(config.adminPassword);
+  if (generated) print(`Initial password for root: ${generated}`);
+
+  const scheduler = new Scheduler({ db, clock, log, timeZone: config.timeZone });
+  scheduler.register("db.backup", () => {
+    try {
+      const b = backupDatabase(db, join(config.dataDir, "backups"), clock.now(), BACKUPS_KEPT);
+      app.recorder.record({ module: "system", action: "history.backup.done", params: { file: b.name }, who: "scheduler" });
+      log.info({ file: b.file, size: b.size }, "database backup written");
+    } catch (err) {
+      app.recorder.record({ module: "system", action: "history.backup.failed", params: { error: (err as Error).message }, who: "scheduler" });
+      throw err;
+    }
+  });
+  scheduler.register("auth.purge", () => {
+    const n = app.auth.purge();
+    log.debug(n, "expired sessions and old sign-in failures purged");
+  });
+  scheduler.schedule("db.backup", "db.backup", "daily:02:30");
+  scheduler.schedule("auth.purge", "auth.purge", "every:3600000");
+  scheduler.start();
+  services.set("scheduler", "running");
+
+  const servers: { stop(force?: boolean): unknown }[] = [];
+  const ports = { http: null as number | null, https: null as number | null };
+  const listen = (name: string, setting: string, start: () => { port: number; stop(force?: boolean): unknown }) => {
+    try {
+      const server = start();
+      servers.push(server);
+      services.set(name, "running");
+      log.info(`listening on ${name === "https" ? "https" : "http"} ${config.bind}:${server.port}`);
+      return server.port;
+    } catch (err) {
+      services.set(name, "failed");
+      log.error({ setting }, `${name} cannot start on ${config.bind}: ${(err as Error).message} (setting ${setting})`);
+      return null;
+    }
+  };
+
+  let httpsOn = false;
+  if (config.httpsPort > 0) {
+    let tls: { cert: string; key: string } | null = null;
+    try {
+      const bundle = await ensureCertificates(join(config.dataDir, "certs"), defaultNames(config.publicUrl));
+      tls = { cert: bundle.cert, key: bundle.key };
+      log.info({ ca: bundle.caFingerprint, source: bundle.source }, "TLS certificate ready");
+    } catch (err) {
+      services.set("https", "failed");
+      log.error({ setting: "MEDULLA_HTTPS_PORT" }, `https cannot start: certificate problem: ${(err as Error).message}`);
+    }
+    if (tls) {
+      ports.https = listen("https", "MEDULLA_HTTPS_PORT", () =>
+        Bun.serve({
+          hostname: config.bind, port: config.httpsPort, reusePort: false, tls, maxRequestBodySize: 64 << 20, idleTimeout: 60,
+          fetch: (req, srv) => {
+            if (req.url.endsWith("/events")) srv.timeout(req, 0); // the live stream stays open
+            return app.web.fetch(req, { ip: srv.requestIP(req)?.address ?? "", isHttps: true });
+          },
+        }) as { port: number; stop(force?: boolean): unknown },
+      );
+      httpsOn = ports.https !== null;
+    }
+  } else services.set("https", "off");
+
+  if (config.httpPort > 0) {
+    ports.http = listen("http", "MEDULLA_HTTP_PORT", () =>
+      Bun.serve({
+        hostname: config.bind, port: config.httpPort, reusePort: false, maxRequestBodySize: 64 << 20, idleTimeout: 60,
+        fetch: (req, srv) => {
+          const url = new URL(req.url);
+          if (httpsOn && !servedOnPlainHttp(url.pathname)) {
+            url.protocol = "https:";
+            url.port = String(ports.https);
+            return Response.redirect(url.toString(), req.method === "GET" || req.method === "HEAD" ? 301 : 308);
+          }
+          if (url.pathname === "/events") srv.timeout(req, 0);
+          return app.web.fetch(req, { ip: srv.requestIP(req)?.address ?? "", isHttps: false });
+        },
+      }) as { port: number; stop(force?: boolean): unknown },
+    );
+  } else services.set("http", "off");
+
+  const pidFile = join(config.dataDir, "medulla.pid");
+  writeFileSync(pidFile, String(process.pid));
+
+  return {
+    app, db, log, scheduler, ports,
+    async stop() {
+      app.hub.closeAll();
+      for (const s of servers) s.stop(true);
+      await scheduler.stop();
+      db.close();
+      rmSync(pidFile, { force: true });
+      log.info("medulla stopped");
+    },
+  };
+}

@@ -1,0 +1,7 @@
+/**
+ * @module version
+ * The program's version, read from package.json at build time (bundled into the binary).
+ */
+import pkg from "../package.json" with { type: "json" };
+
+export const VERSION: string = pkg.version;

@@ -1,0 +1,73 @@
+// Medulla's page script: loaded on every page, no inline code (the CSP forbids it).
+// - adds the CSRF token to every htmx request and to our own fetch calls;
+// - opens the page's one server-sent-events stream and swaps live fragments into
+//   elements marked data-live="<event name>";
+// - small progressive enhancements (language select on the sign-in page, closing menus).
+(function () {
+  "use strict";
+  var tokenMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = tokenMeta ? tokenMeta.getAttribute("content") : "";
+
+  document.addEventListener("htmx:config:request", function (evt) {
+    var ctx = evt.detail && evt.detail.ctx;
+    if (ctx && ctx.request && ctx.request.headers && csrf) ctx.request.headers["X-CSRF-Token"] = csrf;
+  });
+
+  window.medulla = {
+    csrf: csrf,
+    send: function (method, url, body) {
+      return fetch(url, {
+        method: method,
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    },
+  };
+
+  function connectLive() {
+    var targets = document.querySelectorAll("[data-live]");
+    if (!targets.length || !window.EventSource) return;
+    var status = document.getElementById("live-status");
+    var source = new EventSource("/events");
+    var seen = {};
+    targets.forEach(function (el) {
+      var name = el.getAttribute("data-live");
+      if (seen[name]) return;
+      seen[name] = true;
+      source.addEventListener(name, function (e) {
+        document.querySelectorAll('[data-live="' + name + '"]').forEach(function (t) {
+          t.innerHTML = e.data;
+        });
+      });
+    });
+    function setStatus(ok) {
+      if (!status) return;
+      status.textContent = status.getAttribute(ok ? "data-online" : "data-offline");
+      status.classList.toggle("offline", !ok);
+    }
+    source.onopen = function () { setStatus(true); };
+    source.onerror = function () { setStatus(false); };
+  }
+
+  function enhance() {
+    var select = document.querySelector("select[data-reload-lang]");
+    if (select) {
+      select.addEventListener("change", function () {
+        var url = new URL(window.location.href);
+        url.searchParams.set("lang", select.value);
+        window.location.assign(url.toString());
+      });
+    }
+    // A click outside an open menu closes it.
+    document.addEventListener("click", function (e) {
+      document.querySelectorAll("details.user-menu[open], details.widget-menu[open]").forEach(function (d) {
+        if (!d.contains(e.target)) d.removeAttribute("open");
+      });
+    });
+    connectLive();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", enhance);
+  else enhance();
+})();
