@@ -28,14 +28,15 @@ export class DailyFileStream {
 
   write(line: string): void {
     const day = new Date().toISOString().slice(0, 10);
-    if (day !== this.#day) {
+    const isNewDay = day !== this.#day;
+    if (isNewDay) {
       this.#day = day;
       this.#file = join(this.dir, `medulla-${day}.log`);
-      this.prune();
     }
     // Synchronous appends: a record is on disk before the next line of code runs,
     // so the last words before a crash are kept.
     appendFileSync(this.#file, line);
+    if (isNewDay) this.prune();
   }
 
   prune(): void {

@@ -16,6 +16,7 @@ CREATE TABLE history (
   module      TEXT NOT NULL,
   criterion   TEXT NOT NULL DEFAULT 'none',
   action      TEXT NOT NULL,
+  params      TEXT NOT NULL DEFAULT '{}',
   text        TEXT NOT NULL,
   source_ip   TEXT NOT NULL DEFAULT '',
   target_type TEXT NOT NULL DEFAULT '',

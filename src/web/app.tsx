@@ -6,6 +6,7 @@
  * registry and wraps its handler with the checks, in order: signed in, password not
  * pending change, permission, CSRF token. Errors of any kind end in one handler.
  */
+import type { Children } from "@kitajs/html";
 import { Elysia } from "elysia";
 import type { Database } from "bun:sqlite";
 import type { Access } from "../access.ts";
@@ -57,7 +58,7 @@ export interface RouteSpec extends RouteDef {
 
 export interface PageOptions {
   title: string;
-  body: JSX.Element;
+  body: Children;
   current?: string;
   scripts?: string[];
   status?: number;
@@ -153,14 +154,12 @@ export class Web {
     };
     setContext(request, ctx);
     let res: Response;
-    const length = Number(request.headers.get("content-length") ?? 0);
-    if (length > (this.deps.maxBodyBytes ?? 1 << 20)) res = await renderError(this, ctx, new TooLarge(), request);
-    else {
-      try {
-        res = await this.app.handle(request);
-      } catch (err) {
-        res = await renderError(this, ctx, err, request);
-      }
+    try {
+      const bounded = await boundedBody(request, this.deps.maxBodyBytes ?? 1 << 20);
+      if (bounded !== request) setContext(bounded, ctx);
+      res = await this.app.handle(bounded);
+    } catch (err) {
+      res = await renderError(this, ctx, err, request);
     }
     for (const [k, v] of Object.entries(securityHeaders)) if (!res.headers.has(k)) res.headers.set(k, v);
     if (ctx.isHttps) res.headers.set("strict-transport-security", "max-age=15552000");
@@ -174,6 +173,33 @@ export class Web {
     );
     return res;
   }
+}
+
+/**
+ * The request with its body read up to `max` bytes, or `TooLarge`. A declared length is
+ * trusted to refuse early; a body without one (chunked) is counted as it streams in.
+ */
+async function boundedBody(request: Request, max: number): Promise<Request> {
+  if (!request.body) return request;
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    if (Number(declared) > max) throw new TooLarge();
+    return request;
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new TooLarge();
+    }
+    chunks.push(value);
+  }
+  return new Request(request, { body: Buffer.concat(chunks) });
 }
 
 /** The account's password was generated and must be changed before anything else. */

@@ -38,11 +38,7 @@ export async function renderError(web: Web, ctx: RequestContext, error: unknown,
   }
 
   if (ctx.isHtmx) {
-    const body = await (
-      <Alert kind="error">
-        <span safe>{message}</span>
-      </Alert>
-    );
+    const body = await <Alert kind="error" text={message} />;
     // Errors land in the page's flash area whatever element asked.
     return html(body, err.status, { "hx-retarget": "#flash", "hx-reswap": "innerHTML" });
   }

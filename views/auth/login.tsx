@@ -4,7 +4,7 @@
  * error. The language links reload the page in that language before signing in.
  */
 import type { T } from "../../src/i18n/index.ts";
-import { Alert, Document } from "../shell/layout.tsx";
+import { Alert, Document, when } from "../shell/layout.tsx";
 
 export interface LoginProps {
   t: T;
@@ -25,8 +25,8 @@ export function LoginPage(props: LoginProps) {
           <div class="brand-large">
             <img src="/static/favicon.svg" alt="" width="48" height="48" />
             <div>
-              <h1>{t("app.name")}</h1>
-              <p>{t("app.tagline")}</p>
+              <h1 safe>{t("app.name")}</h1>
+              <p safe>{t("app.tagline")}</p>
             </div>
           </div>
           <LoginForm {...props} />
@@ -41,36 +41,28 @@ export function LoginForm(props: LoginProps) {
   const { t } = props;
   return (
     <form id="login-form" method="post" action="/login" hx-post="/login" hx-target="this" hx-swap="outerHTML" novalidate>
-      <h2>{t("login.title")}</h2>
-      {props.error && (
-        <Alert kind="error">
-          <span safe>{props.error}</span>
-        </Alert>
-      )}
-      {props.info && (
-        <Alert kind="info">
-          <span safe>{props.info}</span>
-        </Alert>
-      )}
+      <h2 safe>{t("login.title")}</h2>
+      {when(props.error, () => <Alert kind="error" text={props.error!} />)}
+      {when(props.info, () => <Alert kind="info" text={props.info!} />)}
       <input type="hidden" name="_csrf" value={props.csrf} />
       <input type="hidden" name="next" value={props.next ?? ""} />
-      <label for="lang">{t("lang.label")}</label>
+      <label for="lang" safe>{t("lang.label")}</label>
       <select id="lang" name="lang" data-reload-lang>
-        <option value="fr" selected={props.lang === "fr"} lang="fr">
+        <option value="fr" selected={props.lang === "fr"} lang="fr" safe>
           {t("lang.fr")}
         </option>
-        <option value="en" selected={props.lang === "en"} lang="en">
+        <option value="en" selected={props.lang === "en"} lang="en" safe>
           {t("lang.en")}
         </option>
       </select>
-      <label for="login">{t("login.login")}</label>
+      <label for="login" safe>{t("login.login")}</label>
       <input id="login" name="login" autocomplete="username" required maxlength="254" value={props.login ?? ""} autofocus />
-      <label for="password">{t("login.password")}</label>
+      <label for="password" safe>{t("login.password")}</label>
       <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024" aria-describedby="password-hint" />
-      <p id="password-hint" class="hint">
+      <p id="password-hint" class="hint" safe>
         {t("login.passwordHint")}
       </p>
-      <button type="submit" class="primary">
+      <button type="submit" class="primary" safe>
         {t("login.submit")}
       </button>
     </form>

@@ -23,27 +23,27 @@ export function DashboardPage(props: { t: T; widgets: PlacedWidget[] }) {
   return (
     <section class="dashboard">
       <div class="page-head">
-        <h1>{t("dashboard.title")}</h1>
+        <h1 safe>{t("dashboard.title")}</h1>
         <span class="live-status" id="live-status" data-offline={t("dashboard.offline")} data-online={t("dashboard.live")}></span>
         <details class="widget-menu">
-          <summary>{t("dashboard.widgets")}</summary>
+          <summary safe>{t("dashboard.widgets")}</summary>
           <div class="menu-panel">
             {props.widgets.map((w) => (
               <label>
                 <input type="checkbox" data-toggle-widget={w.id} checked={!w.hidden} /> <span safe>{w.title}</span>
               </label>
             ))}
-            <button type="button" data-reset-layout>
+            <button type="button" data-reset-layout safe>
               {t("dashboard.reset")}
             </button>
           </div>
         </details>
       </div>
-      <p class="empty-state" id="dashboard-empty" hidden={visible.length > 0}>
+      <p class="empty-state" id="dashboard-empty" hidden={visible.length > 0} safe>
         {t("dashboard.allHidden")}
       </p>
       <div class="widget-grid" id="widget-grid" data-saved={t("dashboard.saved")}>
-        {props.widgets.map((w) => (
+        {props.widgets.map(({ safeBody, ...w }) => (
           <article class={`widget w-${w.w} h-${w.h}`} data-widget={w.id} hidden={w.hidden} aria-labelledby={`widget-${w.id}-title`}>
             <header class="widget-head" tabindex="0" title={t("dashboard.move")} data-drag-handle>
               <h2 id={`widget-${w.id}-title`} safe>
@@ -54,7 +54,7 @@ export function DashboardPage(props: { t: T; widgets: PlacedWidget[] }) {
               </button>
             </header>
             <div class="widget-body" data-live={w.live ? `widget-${w.id}` : undefined}>
-              {w.safeBody}
+              {safeBody}
             </div>
             <span class="resize-handle" data-resize-handle title={t("dashboard.resize")} aria-hidden="true"></span>
           </article>

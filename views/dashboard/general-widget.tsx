@@ -44,38 +44,38 @@ export function GeneralWidget(props: { t: T; lang: "fr" | "en"; stats: GeneralSt
   return (
     <div class="general-widget">
       <dl class="facts">
-        <dt>{t("widget.general.server")}</dt>
+        <dt safe>{t("widget.general.server")}</dt>
         <dd safe>{stats.hostname}</dd>
-        <dt>{t("widget.general.os")}</dt>
+        <dt safe>{t("widget.general.os")}</dt>
         <dd safe>{stats.os}</dd>
-        <dt>{t("widget.general.version")}</dt>
+        <dt safe>{t("widget.general.version")}</dt>
         <dd safe>{stats.version}</dd>
-        <dt>{t("widget.general.uptime")}</dt>
+        <dt safe>{t("widget.general.uptime")}</dt>
         <dd data-uptime safe>{formatUptime(stats.uptimeSeconds, t)}</dd>
-        <dt>{t("widget.general.load")}</dt>
+        <dt safe>{t("widget.general.load")}</dt>
         <dd safe>{stats.load.map((l) => l.toFixed(2)).join(" · ")}</dd>
       </dl>
       <figure class="ram-chart">
         <svg viewBox="0 0 36 36" width="110" height="110" role="img" aria-label={`${t("widget.general.ram")} ${usedPct} %`}>
           <circle class="ring-bg" cx="18" cy="18" r={String(r)} fill="none" stroke-width="4" />
           <circle class="ring-used" cx="18" cy="18" r={String(r)} fill="none" stroke-width="4" stroke-dasharray={`${usedPct} ${100 - usedPct}`} stroke-dashoffset="25" />
-          <text x="18" y="20.5" text-anchor="middle" class="ring-label">
-            {String(usedPct)}%
+          <text x="18" y="20.5" text-anchor="middle" class="ring-label" safe>
+            {`${usedPct}%`}
           </text>
         </svg>
         <figcaption>
-          <strong>{t("widget.general.ram")}</strong>
+          <strong safe>{t("widget.general.ram")}</strong>
           <ul class="legend">
             <li>
               <span class="swatch used"></span>
-              {t("widget.general.ramUsed")} <span data-ram-used safe>{formatBytes(stats.ram.used, lang)}</span>
+              <span safe>{t("widget.general.ramUsed")}</span> <span data-ram-used safe>{formatBytes(stats.ram.used, lang)}</span>
             </li>
             <li>
               <span class="swatch free"></span>
-              {t("widget.general.ramFree")} <span data-ram-free safe>{formatBytes(stats.ram.free, lang)}</span>
+              <span safe>{t("widget.general.ramFree")}</span> <span data-ram-free safe>{formatBytes(stats.ram.free, lang)}</span>
             </li>
             <li>
-              {t("widget.general.ramTotal")} <span data-ram-total safe>{formatBytes(stats.ram.total, lang)}</span>
+              <span safe>{t("widget.general.ramTotal")}</span> <span data-ram-total safe>{formatBytes(stats.ram.total, lang)}</span>
             </li>
           </ul>
         </figcaption>

@@ -7,12 +7,12 @@ import type { T } from "../../src/i18n/index.ts";
 export function ErrorBody(props: { t: T; status: number; message: string; signedIn: boolean }) {
   return (
     <section class="card error-page">
-      <h1>
-        {props.t("error.title")} {String(props.status)}
-      </h1>
+      <h1 safe>{`${props.t("error.title")} ${props.status}`}</h1>
       <p safe>{props.message}</p>
       <p>
-        <a href={props.signedIn ? "/" : "/login"}>{props.signedIn ? props.t("error.back") : props.t("login.title")}</a>
+        <a href={props.signedIn ? "/" : "/login"} safe>
+          {props.signedIn ? props.t("error.back") : props.t("login.title")}
+        </a>
       </p>
     </section>
   );
