@@ -1,11 +1,11 @@
 /**
  * @module i18n/en
- * The English catalogue. Typed against the French one: a missing or extra key is a
- * compile error.
+ * The English catalogue of the shell. Typed against the French one: a missing or extra
+ * key is a compile error.
  */
-import type { MessageKey } from "./fr.ts";
+import type { frCore } from "./fr.ts";
 
-export const en: Record<MessageKey, string> = {
+export const enCore: Record<keyof typeof frCore, string> = {
   "app.name": "Medulla",
   "app.tagline": "IT fleet management",
   "lang.fr": "Français",

@@ -1,9 +1,10 @@
 /**
  * @module i18n/fr
- * The French catalogue: the default language and the source of every key. The English
- * catalogue must have exactly the same keys (the compiler and a test check it).
+ * The French catalogue of the shell (sign-in, layout, errors, dashboard): the default
+ * language. Features keep their own messages in `src/features/<name>/messages.ts`;
+ * `catalogue.ts` joins them. English must have exactly the same keys (compiler and test).
  */
-export const fr = {
+export const frCore = {
   "app.name": "Medulla",
   "app.tagline": "Gestion de parc informatique",
   "lang.fr": "Français",
@@ -99,4 +100,3 @@ export const fr = {
   "history.firstStart": "Premier démarrage : compte root créé",
 } as const;
 
-export type MessageKey = keyof typeof fr;

@@ -4,8 +4,7 @@
  * catalogue and fills `{name}` placeholders. Views receive a bound `T` so they never
  * pick a language themselves.
  */
-import { en } from "./en.ts";
-import { fr, type MessageKey } from "./fr.ts";
+import { en, fr, type MessageKey } from "./catalogue.ts";
 
 export type { MessageKey };
 export type Lang = "fr" | "en";

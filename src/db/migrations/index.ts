@@ -13,4 +13,4 @@ export interface Migration {
 
 export const migrations: readonly Migration[] = [
   { version: 1, name: "0001_foundation", sql: m0001 },
-];
+].sort((a, b) => a.version - b.version);
