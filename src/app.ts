@@ -13,6 +13,7 @@ import { registerDashboard } from "./features/dashboard/index.tsx";
 import { createRecorder, type Recorder } from "./features/history/service.ts";
 import { registerHealth, type ServiceStatus } from "./features/health/index.ts";
 import type { Logger } from "./log.ts";
+import { Scheduler } from "./scheduler/index.ts";
 import { Registry } from "./registry.ts";
 import { VERSION } from "./version.ts";
 import { Web } from "./web/app.tsx";
@@ -26,6 +27,8 @@ export interface AppDeps {
   authPolicy?: AuthPolicy;
   /** What /healthz reports: the state of each service. */
   services?: Map<string, ServiceStatus>;
+  /** The appliance's time zone: recurring jobs and time windows follow it. */
+  timeZone?: string;
 }
 
 export interface App {
@@ -35,6 +38,8 @@ export interface App {
   recorder: Recorder;
   access: Access;
   hub: EventHub;
+  /** Features register their job kinds here; `server.ts` starts it. */
+  scheduler: Scheduler;
   services: Map<string, ServiceStatus>;
 }
 
@@ -44,13 +49,14 @@ export function buildApp(deps: AppDeps): App {
   const access = createAccess();
   const auth = createAuthService({ db: deps.db, clock: deps.clock, recorder, policy: deps.authPolicy });
   const hub = new EventHub(deps.clock);
+  const scheduler = new Scheduler({ db: deps.db, clock: deps.clock, log: deps.log, timeZone: deps.timeZone });
   const services = deps.services ?? new Map<string, ServiceStatus>([["web", "running"]]);
-  const web = new Web({ db: deps.db, clock: deps.clock, log: deps.log, registry, access, auth, recorder, hub, version: VERSION });
+  const web = new Web({ db: deps.db, clock: deps.clock, log: deps.log, registry, access, auth, recorder, hub, scheduler, version: VERSION });
 
   registerStatic(web);
   registerHealth(web, services);
   registerAuth(web);
   registerDashboard(web);
 
-  return { web, registry, auth, recorder, access, hub, services };
+  return { web, registry, auth, recorder, access, hub, scheduler, services };
 }

@@ -15,7 +15,7 @@ import { openDatabase, type Database } from "./db/index.ts";
 import { backupDatabase } from "./db/backup.ts";
 import type { ServiceStatus } from "./features/health/index.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { Scheduler } from "./scheduler/index.ts";
+import type { Scheduler } from "./scheduler/index.ts";
 import { VERSION } from "./version.ts";
 
 export interface Running {
@@ -43,12 +43,12 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
 
   const db = openDatabase(join(config.dataDir, "medulla.db"));
   const services = new Map<string, ServiceStatus>();
-  const app = buildApp({ db, clock, log, services });
+  const app = buildApp({ db, clock, log, services, timeZone: config.timeZone });
 
   const generated = await app.auth.ensureRoot(config.adminPassword);
   if (generated) print(`Initial password for root: ${generated}`);
 
-  const scheduler = new Scheduler({ db, clock, log, timeZone: config.timeZone });
+  const scheduler = app.scheduler;
   scheduler.register("db.backup", () => {
     try {
       const b = backupDatabase(db, join(config.dataDir, "backups"), clock.now(), BACKUPS_KEPT);

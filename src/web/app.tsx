@@ -17,6 +17,7 @@ import type { Recorder } from "../features/history/service.ts";
 import { translator } from "../i18n/index.ts";
 import type { Logger } from "../log.ts";
 import type { Registry, RouteDef } from "../registry.ts";
+import type { Scheduler } from "../scheduler/index.ts";
 import { Shell, type MenuItem } from "../../views/shell/layout.tsx";
 import { langFor, parseCookies, setContext, ctxOf, type RequestContext } from "./context.ts";
 import { renderError } from "./errors.tsx";
@@ -35,6 +36,7 @@ export interface WebDeps {
   auth: AuthService;
   recorder: Recorder;
   hub: EventHub;
+  scheduler: Scheduler;
   version: string;
   /** Largest accepted request body; routes that take uploads declare their own. */
   maxBodyBytes?: number;

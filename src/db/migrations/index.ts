@@ -4,6 +4,7 @@
  * carries them. Add a file `NNNN_name.sql` and one line here; never edit a landed one.
  */
 import m0001 from "./0001_foundation.sql" with { type: "text" };
+import m0002 from "./0002_users_rights.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -13,4 +14,5 @@ export interface Migration {
 
 export const migrations: readonly Migration[] = [
   { version: 1, name: "0001_foundation", sql: m0001 },
+  { version: 2, name: "0002_users_rights", sql: m0002 },
 ].sort((a, b) => a.version - b.version);
