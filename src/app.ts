@@ -10,6 +10,13 @@ import type { Clock } from "./clock.ts";
 import { createAuthService, type AuthPolicy, type AuthService } from "./features/auth/service.ts";
 import { registerAuth } from "./features/auth/index.tsx";
 import { registerDashboard } from "./features/dashboard/index.tsx";
+import { registerEntities } from "./features/entities/index.tsx";
+import { createEntitiesService } from "./features/entities/service.ts";
+import { registerGroups } from "./features/groups/index.tsx";
+import { createGroupsService } from "./features/groups/service.ts";
+import { registerUsers } from "./features/users/index.tsx";
+import { declareDirectoryPermissions } from "./features/users/permissions.ts";
+import { createUsersService } from "./features/users/service.ts";
 import { createRecorder, type Recorder } from "./features/history/service.ts";
 import { registerHealth, type ServiceStatus } from "./features/health/index.ts";
 import type { Logger } from "./log.ts";
@@ -57,6 +64,24 @@ export function buildApp(deps: AppDeps): App {
   registerHealth(web, services);
   registerAuth(web);
   registerDashboard(web);
+
+  // Users, groups and entities: the rights everything else is checked against. A user's
+  // keys are the union of its own and its groups'; cached until any grant or membership changes.
+  const grantsCache = new Map<number, ReadonlySet<string>>();
+  const onRightsChanged = () => grantsCache.clear();
+  const entities = createEntitiesService({ db: deps.db, clock: deps.clock, recorder });
+  const groups = createGroupsService({ db: deps.db, clock: deps.clock, recorder, entities, onRightsChanged });
+  const users = createUsersService({ db: deps.db, clock: deps.clock, recorder, entities, onRightsChanged, groupIds: () => new Set(groups.all().map((g) => g.id)) });
+  entities.setGrantSource((id) => users.grantedEntities(id));
+  access.setGrants((id) => {
+    let keys = grantsCache.get(id);
+    if (!keys) grantsCache.set(id, (keys = users.effectiveGrants(id)));
+    return keys;
+  });
+  const perms = declareDirectoryPermissions(registry);
+  registerUsers(web, { users, groups, entities, perms });
+  registerGroups(web, { groups, users, entities, perms });
+  registerEntities(web, { entities, perms });
 
   return { web, registry, auth, recorder, access, hub, scheduler, services };
 }

@@ -59,6 +59,11 @@
         window.location.assign(url.toString());
       });
     }
+    // Plain forms whose button asks for confirmation (htmx buttons use hx-confirm).
+    document.addEventListener("click", function (e) {
+      var btn = e.target.closest ? e.target.closest("button[data-confirm]") : null;
+      if (btn && !window.confirm(btn.getAttribute("data-confirm"))) e.preventDefault();
+    });
     // A click outside an open menu closes it.
     document.addEventListener("click", function (e) {
       document.querySelectorAll("details.user-menu[open], details.widget-menu[open]").forEach(function (d) {

@@ -1,0 +1,135 @@
+/**
+ * @module views/users/list
+ * The users list (SPEC U1): search as you type, keyset paging, empty state, and per row
+ * edit / ACL / delete as the viewer's rights allow. `UsersTable` is the fragment htmx swaps.
+ */
+import type { T } from "../../src/i18n/index.ts";
+import { Alert, when } from "../shell/layout.tsx";
+
+export interface UserRowView {
+  id: number;
+  login: string;
+  fullName: string;
+  email: string;
+  phone: string;
+  isSuper: boolean;
+}
+
+export interface UsersTableProps {
+  t: T;
+  rows: UserRowView[];
+  search: string;
+  next: number | null;
+  canEdit: boolean;
+  canDelete: boolean;
+  canAcl: boolean;
+  selfId: number;
+}
+
+export function UsersPage(props: UsersTableProps & { notice?: string }) {
+  const { t } = props;
+  return (
+    <section>
+      <div class="page-head">
+        <h1 safe>{t("users.title")}</h1>
+        {when(props.canEdit, () => (
+          <a class="button primary" href="/users/new" safe>
+            {t("users.add")}
+          </a>
+        ))}
+      </div>
+      {when(props.notice, () => <Alert kind="success" text={props.notice!} />)}
+      <div class="toolbar">
+        <label for="users-search" class="visually-hidden" safe>
+          {t("users.search")}
+        </label>
+        <input
+          id="users-search"
+          type="search"
+          name="q"
+          value={props.search}
+          placeholder={t("users.search")}
+          hx-get="/users"
+          hx-trigger="input changed delay:300ms, search"
+          hx-target="#users-table"
+          hx-swap="outerHTML"
+          hx-push-url="true"
+        />
+      </div>
+      <UsersTable {...props} />
+    </section>
+  );
+}
+
+export function UsersTable(props: UsersTableProps) {
+  const { t } = props;
+  if (props.rows.length === 0) {
+    return (
+      <div id="users-table" class="empty-state" safe>
+        {props.search ? t("users.noMatch") : t("users.empty")}
+      </div>
+    );
+  }
+  const q = props.search ? `&q=${encodeURIComponent(props.search)}` : "";
+  return (
+    <div id="users-table">
+      <table class="data">
+        <thead>
+          <tr>
+            <th scope="col" safe>{t("users.id")}</th>
+            <th scope="col" safe>{t("users.name")}</th>
+            <th scope="col" safe>{t("users.email")}</th>
+            <th scope="col" safe>{t("users.phone")}</th>
+            <th scope="col" safe>{t("users.actions")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((u) => (
+            <tr id={`user-${u.id}`}>
+              <td>{String(u.id)}</td>
+              <td>
+                <strong safe>{u.login}</strong>
+                {when(u.fullName, () => <span class="muted" safe>{` ${u.fullName}`}</span>)}
+                {when(u.isSuper, () => <span class="badge" safe>{t("users.super")}</span>)}
+              </td>
+              <td safe>{u.email}</td>
+              <td safe>{u.phone}</td>
+              <td class="actions">
+                {when(props.canEdit, () => (
+                  <a href={`/users/${u.id}/edit`} safe>
+                    {t("users.editAction")}
+                  </a>
+                ))}
+                {when(props.canAcl, () => (
+                  <a href={`/users/${u.id}/acl`} title={t("acl.title", { login: u.login })} safe>
+                    {t("users.aclAction")}
+                  </a>
+                ))}
+                {when(props.canDelete && u.id !== props.selfId, () => (
+                  <button
+                    type="button"
+                    class="link-button danger"
+                    hx-delete={`/users/${u.id}`}
+                    hx-confirm={t("users.confirmDelete", { login: u.login })}
+                    hx-target={`#user-${u.id}`}
+                    hx-swap="outerHTML"
+                    safe
+                  >
+                    {t("users.deleteAction")}
+                  </button>
+                ))}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {when(props.next !== null, () => (
+        <nav class="pager">
+          <a href={`/users?after=${props.next}${q}`} hx-get={`/users?after=${props.next}${q}`} hx-target="#users-table" hx-swap="outerHTML" hx-push-url="true" safe>
+            {t("users.more")}
+          </a>
+        </nav>
+      ))}
+    </div>
+  );
+}
