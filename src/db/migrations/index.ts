@@ -5,6 +5,7 @@
  */
 import m0001 from "./0001_foundation.sql" with { type: "text" };
 import m0002 from "./0002_users_rights.sql" with { type: "text" };
+import m0003 from "./0003_machines_agents.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -15,4 +16,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: "0001_foundation", sql: m0001 },
   { version: 2, name: "0002_users_rights", sql: m0002 },
+  { version: 3, name: "0003_machines_agents", sql: m0003 },
 ].sort((a, b) => a.version - b.version);
