@@ -115,6 +115,12 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
         hostname: config.bind, port: config.httpPort, reusePort: false, maxRequestBodySize: 64 << 20, idleTimeout: 60,
         fetch: (req, srv) => {
           const url = new URL(req.url);
+          // HTTPS configured but down: refuse rather than carry passwords and cookies in clear.
+          if (config.httpsPort > 0 && !httpsOn && !servedOnPlainHttp(url.pathname)) {
+            return new Response("HTTPS is configured but could not start: see the log. Set MEDULLA_HTTPS_PORT=0 to serve over plain HTTP.\n", {
+              status: 503, headers: { "content-type": "text/plain; charset=utf-8" },
+            });
+          }
           if (httpsOn && !servedOnPlainHttp(url.pathname)) {
             url.protocol = "https:";
             url.port = String(ports.https);

@@ -51,14 +51,14 @@
   }
 
   function enhance() {
-    var select = document.querySelector("select[data-reload-lang]");
-    if (select) {
-      select.addEventListener("change", function () {
-        var url = new URL(window.location.href);
-        url.searchParams.set("lang", select.value);
-        window.location.assign(url.toString());
-      });
-    }
+    // Delegated: htmx replaces the sign-in form (and its select) after a failed attempt.
+    document.addEventListener("change", function (e) {
+      var select = e.target.closest ? e.target.closest("select[data-reload-lang]") : null;
+      if (!select) return;
+      var url = new URL(window.location.href);
+      url.searchParams.set("lang", select.value);
+      window.location.assign(url.toString());
+    });
     // Plain forms whose button asks for confirmation (htmx buttons use hx-confirm).
     document.addEventListener("click", function (e) {
       var btn = e.target.closest ? e.target.closest("button[data-confirm]") : null;
@@ -75,4 +75,26 @@
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", enhance);
   else enhance();
+})();
+
+// --- Account page (views/account/tokens.tsx): copy a newly created API token. ---
+// A button[data-copy="<input id>"] copies that input's value and shows data-copied for a
+// moment. Delegated on document: the button arrives in an htmx swap. Without clipboard
+// access the input's text is selected, ready for Ctrl+C.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest ? e.target.closest("button[data-copy]") : null;
+    if (!btn) return;
+    var input = document.getElementById(btn.getAttribute("data-copy"));
+    if (!input) return;
+    input.select();
+    var label = btn.textContent;
+    var done = function () {
+      btn.textContent = btn.getAttribute("data-copied") || label;
+      setTimeout(function () { btn.textContent = label; }, 2000);
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(input.value).then(done, function () {});
+    else if (document.execCommand && document.execCommand("copy")) done();
+  });
 })();
