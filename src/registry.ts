@@ -28,8 +28,8 @@ export interface MenuEntry {
   section: MessageKey;
   label: MessageKey;
   href: string;
-  /** Shown only to users holding this key (any signed-in user when null). */
-  permission: string | null;
+  /** Shown only to users holding this key, or any one of these keys (any signed-in user when null). */
+  permission: string | readonly string[] | null;
   order: number;
 }
 
@@ -37,6 +37,7 @@ export interface WidgetContext {
   t: (key: MessageKey, params?: Record<string, string | number>) => string;
   lang: "fr" | "en";
   userId: number;
+  isSuper: boolean;
 }
 
 export interface WidgetDef {

@@ -42,7 +42,7 @@ export function registerDashboard(web: Web): void {
       everyMs: w.live.everyMs,
       render: (sub) =>
         w.permission === null || access.can(sub.user, w.permission)
-          ? w.render({ t: translator(sub.lang), lang: sub.lang, userId: sub.user.id })
+          ? w.render({ t: translator(sub.lang), lang: sub.lang, userId: sub.user.id, isSuper: sub.user.isSuper })
           : null,
     });
   }
@@ -52,7 +52,7 @@ export function registerDashboard(web: Web): void {
     handler: async ({ ctx }) => {
       const widgets = visibleWidgets(ctx);
       const byId = new Map(widgets.map((w) => [w.id, w]));
-      const wctx = { t: ctx.t, lang: ctx.lang, userId: ctx.session!.user.id };
+      const wctx = { t: ctx.t, lang: ctx.lang, userId: ctx.session!.user.id, isSuper: ctx.session!.user.isSuper };
       const placed = await Promise.all(
         service.layoutFor(ctx.session!.user.id, widgets).map(async (item) => {
           const def = byId.get(item.id)!;
@@ -69,7 +69,7 @@ export function registerDashboard(web: Web): void {
       const def = registry.widgets.get(params.id ?? "");
       if (!def) throw new NotFound();
       if (def.permission !== null && !access.can(ctx.session!.user, def.permission)) throw new Forbidden();
-      return html(await def.render({ t: ctx.t, lang: ctx.lang, userId: ctx.session!.user.id }));
+      return html(await def.render({ t: ctx.t, lang: ctx.lang, userId: ctx.session!.user.id, isSuper: ctx.session!.user.isSuper }));
     },
   });
 
