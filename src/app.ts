@@ -9,6 +9,7 @@ import { createAccess, type Access } from "./access.ts";
 import type { Clock } from "./clock.ts";
 import { createAuthService, type AuthPolicy, type AuthService } from "./features/auth/service.ts";
 import { registerAuth } from "./features/auth/index.tsx";
+import { registerAccount } from "./features/account/index.tsx";
 import { registerDashboard } from "./features/dashboard/index.tsx";
 import { registerEntities } from "./features/entities/index.tsx";
 import { createEntitiesService } from "./features/entities/service.ts";
@@ -18,6 +19,7 @@ import { registerUsers } from "./features/users/index.tsx";
 import { declareDirectoryPermissions } from "./features/users/permissions.ts";
 import { createUsersService } from "./features/users/service.ts";
 import { createRecorder, type Recorder } from "./features/history/service.ts";
+import { registerHistory } from "./features/history/index.tsx";
 import { registerHealth, type ServiceStatus } from "./features/health/index.ts";
 import type { Logger } from "./log.ts";
 import { Scheduler } from "./scheduler/index.ts";
@@ -58,11 +60,12 @@ export function buildApp(deps: AppDeps): App {
   const hub = new EventHub(deps.clock);
   const scheduler = new Scheduler({ db: deps.db, clock: deps.clock, log: deps.log, timeZone: deps.timeZone });
   const services = deps.services ?? new Map<string, ServiceStatus>([["web", "running"]]);
-  const web = new Web({ db: deps.db, clock: deps.clock, log: deps.log, registry, access, auth, recorder, hub, scheduler, version: VERSION });
+  const web = new Web({ db: deps.db, clock: deps.clock, log: deps.log, registry, access, auth, recorder, hub, scheduler, version: VERSION, timeZone: deps.timeZone });
 
   registerStatic(web);
   registerHealth(web, services);
   registerAuth(web);
+  registerAccount(web);
   registerDashboard(web);
 
   // Users, groups and entities: the rights everything else is checked against. A user's
@@ -82,6 +85,7 @@ export function buildApp(deps: AppDeps): App {
   registerUsers(web, { users, groups, entities, perms });
   registerGroups(web, { groups, users, entities, perms });
   registerEntities(web, { entities, perms });
+  registerHistory(web, { timeZone: deps.timeZone });
 
   return { web, registry, auth, recorder, access, hub, scheduler, services };
 }

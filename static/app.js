@@ -25,11 +25,28 @@
     },
   };
 
+  // One stream per tab. Named events fill [data-live] elements; "swap" replaces elements
+  // by id (a machine's state badge wherever it shows); "trigger" names an event that
+  // un-hides [data-show-on] notices and is dispatched on <body> for hx-trigger="… from:body".
   function connectLive() {
     var targets = document.querySelectorAll("[data-live]");
-    if (!targets.length || !window.EventSource) return;
+    if ((!targets.length && !document.querySelector("[data-live-page]")) || !window.EventSource) return;
     var status = document.getElementById("live-status");
     var source = new EventSource("/events");
+    source.addEventListener("swap", function (e) {
+      var tpl = document.createElement("template");
+      tpl.innerHTML = e.data;
+      Array.prototype.forEach.call(tpl.content.children, function (node) {
+        if (!node.id) return;
+        var old = document.getElementById(node.id);
+        if (old) old.replaceWith(node.cloneNode(true));
+      });
+    });
+    source.addEventListener("trigger", function (e) {
+      var name = String(e.data).trim();
+      document.querySelectorAll('[data-show-on="' + name + '"]').forEach(function (el) { el.hidden = false; });
+      document.body.dispatchEvent(new CustomEvent(name, { bubbles: true }));
+    });
     var seen = {};
     targets.forEach(function (el) {
       var name = el.getAttribute("data-live");
@@ -63,6 +80,11 @@
     document.addEventListener("click", function (e) {
       var btn = e.target.closest ? e.target.closest("button[data-confirm]") : null;
       if (btn && !window.confirm(btn.getAttribute("data-confirm"))) e.preventDefault();
+    });
+    // A notice's own button hides it once used.
+    document.addEventListener("click", function (e) {
+      var btn = e.target.closest ? e.target.closest("[data-hide-parent]") : null;
+      if (btn && btn.parentElement) btn.parentElement.hidden = true;
     });
     // A click outside an open menu closes it.
     document.addEventListener("click", function (e) {

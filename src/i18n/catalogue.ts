@@ -5,20 +5,24 @@
  */
 import { enCore } from "./en.ts";
 import { frCore } from "./fr.ts";
-import { accountMessages } from "../features/account/messages.ts";
-import { authMessages } from "../features/auth/messages.ts";
-import { apiMessages } from "../web/api-messages.ts";
+import * as account from "../features/account/messages.ts";
+import * as auth from "../features/auth/messages.ts";
+import * as api from "../web/api-messages.ts";
 import * as entities from "../features/entities/messages.ts";
 import * as groups from "../features/groups/messages.ts";
+import * as machines from "../features/machines/messages.ts";
+import * as history from "../features/history/messages.ts";
 import * as users from "../features/users/messages.ts";
 
 export const fr = {
   ...frCore,
-  ...accountMessages.fr,
-  ...authMessages.fr,
-  ...apiMessages.fr,
+  ...account.fr,
+  ...auth.fr,
+  ...api.fr,
   ...entities.fr,
   ...groups.fr,
+  ...machines.fr,
+  ...history.fr,
   ...users.fr,
 };
 
@@ -26,10 +30,12 @@ export type MessageKey = keyof typeof fr;
 
 export const en: Record<MessageKey, string> = {
   ...enCore,
-  ...accountMessages.en,
-  ...authMessages.en,
-  ...apiMessages.en,
+  ...account.en,
+  ...auth.en,
+  ...api.en,
   ...entities.en,
   ...groups.en,
+  ...machines.en,
+  ...history.en,
   ...users.en,
 };

@@ -1,8 +1,8 @@
 /**
  * @module web/context
  * What the web layer knows about one request, built once before routing: its id, the
- * client's address, whether it came over HTTPS, the session, the language and a bound
- * translator. Kept in a WeakMap keyed by the Request so Elysia's context types stay plain.
+ * client's address, whether it came over HTTPS, the principal (a cookie session or, under
+ * /api, an API token: `session.via` tells which), the language and a bound translator. Kept in a WeakMap keyed by the Request so Elysia's context types stay plain.
  */
 import { defaultLang, isLang, translator, type Lang, type T } from "../i18n/index.ts";
 import type { Session } from "../features/auth/service.ts";
@@ -61,10 +61,29 @@ export function cookie(name: string, value: string, opts: { secure: boolean; max
   return parts.join("; ");
 }
 
-export function langFor(session: Session | null, cookies: Map<string, string>): Lang {
+/**
+ * The signed-in user's language; else the one chosen on the sign-in page; else, for API
+ * clients, the first of ours their Accept-Language names; else French.
+ */
+export function langFor(session: Session | null, cookies: Map<string, string>, acceptLanguage?: string | null): Lang {
   if (session) return session.user.lang;
   const chosen = cookies.get("medulla_lang");
-  return isLang(chosen) ? chosen : defaultLang;
+  if (isLang(chosen)) return chosen;
+  for (const part of (acceptLanguage ?? "").split(",")) {
+    const tag = part.split(";")[0]!.trim().slice(0, 2).toLowerCase();
+    if (isLang(tag)) return tag;
+  }
+  return defaultLang;
+}
+
+/**
+ * The token of an `Authorization: Bearer <token>` header: null when the header is absent
+ * or another scheme (agents use Basic), "" when it says Bearer but carries no usable token.
+ */
+export function bearerToken(header: string | null): string | null {
+  if (!header || !/^bearer(\s|$)/i.test(header)) return null;
+  const token = header.slice(6).trim();
+  return /^[A-Za-z0-9._~+/-]{1,200}=*$/.test(token) ? token : "";
 }
 
 export function withLang(ctx: RequestContext, lang: Lang): void {

@@ -79,7 +79,7 @@ export function GroupsTable(props: GroupsTableProps) {
                 </a>
               </td>
               <td safe>{g.description}</td>
-              <td>{String(g.members)}</td>
+              <td safe>{String(g.members)}</td>
               <td class="actions">
                 <a href={`/groups/${g.id}`} safe>
                   {props.canEdit ? t("groups.edit") : t("groups.view")}

@@ -108,6 +108,7 @@ function UserMenu(props: { t: T; lang: "fr" | "en"; user: NonNullable<ShellProps
         <span class="visually-hidden" safe>{t("user.menu")}</span>
       </summary>
       <div class="menu-panel">
+        <a href="/account" safe>{t("account.menuLink")}</a>
         <a href="/account/password" safe>{t("user.changePassword")}</a>
         <form method="post" action="/account/language" class="lang-form">
           <input type="hidden" name="_csrf" value={props.csrf} />

@@ -86,7 +86,7 @@ export function UsersTable(props: UsersTableProps) {
         <tbody>
           {props.rows.map((u) => (
             <tr id={`user-${u.id}`}>
-              <td>{String(u.id)}</td>
+              <td safe>{String(u.id)}</td>
               <td>
                 <strong safe>{u.login}</strong>
                 {when(u.fullName, () => <span class="muted" safe>{` ${u.fullName}`}</span>)}
