@@ -18,6 +18,7 @@ export const fr = {
   "history.module.packaging": "Empaquetage",
   "history.module.remotedesktop": "Bureau à distance",
   "history.module.imaging": "Imaging",
+  "history.module.machines": "Machines et agents",
   "history.module.users": "Utilisateurs et droits",
 
   "history.criterion.inventory": "Réception d'inventaire",
@@ -109,6 +110,7 @@ export const en: Record<keyof typeof fr, string> = {
   "history.module.packaging": "Packaging",
   "history.module.remotedesktop": "Remote desktop",
   "history.module.imaging": "Imaging",
+  "history.module.machines": "Machines and agents",
   "history.module.users": "Users and rights",
 
   "history.criterion.inventory": "Inventory reception",

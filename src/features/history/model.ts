@@ -93,8 +93,7 @@ export function parseFilter(input: FilterInput, timeZone: string): HistoryFilter
 }
 
 function parseSize(value: string): PageSize | null {
-  const n = Number(value);
-  return (PAGE_SIZES as readonly number[]).includes(n) && /^\d+$/.test(value) ? (n as PageSize) : null;
+  return PAGE_SIZES.find((n) => String(n) === value) ?? null;
 }
 
 /** Page size (already checked by `parseFilter`) and cursor (`after` / `before` = `<at>.<id>`). */

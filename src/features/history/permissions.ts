@@ -20,6 +20,7 @@ export const HISTORY_MODULES = [
   "packaging",
   "remotedesktop",
   "imaging",
+  "machines",
   "auth",
   "users",
   "system",
