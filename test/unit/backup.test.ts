@@ -1,11 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tempDirs } from "../support/tmp.ts";
 import { backupDatabase, checkBackup, listBackups, restoreDatabase } from "../../src/db/backup.ts";
 import { openDatabase } from "../../src/db/index.ts";
 
-const tmp = () => mkdtempSync(join(tmpdir(), "medulla-backup-"));
+const tmp = tempDirs("medulla-backup-");
 const at = (h: number) => Date.UTC(2026, 0, 2, h, 30);
 
 function setting(file: string): string | null {

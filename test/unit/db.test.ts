@@ -1,11 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tempDirs } from "../support/tmp.ts";
 import { DatabaseError, dumpSchema, openDatabase, schemaVersion } from "../../src/db/index.ts";
 import { migrations } from "../../src/db/migrations/index.ts";
 
-const tmp = () => mkdtempSync(join(tmpdir(), "medulla-db-"));
+const tmp = tempDirs("medulla-db-");
 
 describe("database", () => {
   test("a new database is migrated, in WAL, with foreign keys on", () => {

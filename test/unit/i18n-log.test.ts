@@ -1,7 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tempDirs } from "../support/tmp.ts";
+
+const tmp = tempDirs("medulla-logs-");
 import { catalogueKeys, t } from "../../src/i18n/index.ts";
 import { DailyFileStream, prettyLine } from "../../src/log.ts";
 import { parseMeminfo } from "../../src/features/dashboard/general.ts";
@@ -34,7 +37,7 @@ describe("logging", () => {
   });
 
   test("log files are one a day and the oldest are pruned", () => {
-    const dir = mkdtempSync(join(tmpdir(), "medulla-logs-"));
+    const dir = tmp();
     for (let d = 1; d <= 5; d++) writeFileSync(join(dir, `medulla-2020-01-0${d}.log`), "{}\n");
     const stream = new DailyFileStream(dir, 3);
     stream.write('{"msg":"hello"}\n');
