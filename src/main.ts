@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { installUploadedCertificate, removeUploadedCertificate } from "./certs/index.ts";
 import { systemClock } from "./clock.ts";
 import { ConfigError, loadConfig, parseFlags, settingsHelp, type Config } from "./config.ts";
 import { DatabaseError, openDatabase } from "./db/index.ts";
@@ -24,6 +25,8 @@ Usage:
   medulla admin reset-password <user>  give <user> a new generated password
   medulla backup                       write an online backup of the database now
   medulla restore <backup-file>        replace the database with a backup (server stopped)
+  medulla cert install <crt> <key>     serve your own certificate (PEM chain + key) instead of the local CA's
+  medulla cert remove                  go back to the certificate signed by the local CA
   medulla --help                       this text
 
 Options (each also read from its environment variable; a flag wins):
@@ -98,6 +101,21 @@ async function main(argv: string[]): Promise<void> {
       try {
         const kept = restoreDatabase(args[0], dbFile, Date.now());
         console.log(`restored ${args[0]} into ${dbFile}${kept ? `; the previous database was kept as ${kept}` : ""}`);
+      } catch (err) {
+        fail((err as Error).message);
+      }
+      return;
+    }
+    case "cert": {
+      const dir = join(config.dataDir, "certs");
+      try {
+        if (args[0] === "install" && args[1] && args[2]) {
+          await installUploadedCertificate(dir, readFileSync(args[1], "utf8"), readFileSync(args[2], "utf8"));
+          console.log("certificate installed; restart medulla to serve it (agents pinned to the local CA must be re-pinned)");
+        } else if (args[0] === "remove") {
+          await removeUploadedCertificate(dir);
+          console.log("uploaded certificate removed; restart medulla to serve the local CA's certificate");
+        } else fail("usage: medulla cert install <certificate.pem> <key.pem> | medulla cert remove");
       } catch (err) {
         fail((err as Error).message);
       }
