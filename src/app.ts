@@ -11,17 +11,26 @@ import { createAuthService, type AuthPolicy, type AuthService } from "./features
 import { registerAuth } from "./features/auth/index.tsx";
 import { registerAccount } from "./features/account/index.tsx";
 import { registerDashboard } from "./features/dashboard/index.tsx";
+import { registerEntitiesApi } from "./features/entities/api.ts";
 import { registerEntities } from "./features/entities/index.tsx";
 import { createEntitiesService } from "./features/entities/service.ts";
+import { registerGroupsApi } from "./features/groups/api.ts";
 import { registerGroups } from "./features/groups/index.tsx";
 import { createGroupsService } from "./features/groups/service.ts";
+import { registerUsersApi } from "./features/users/api.ts";
 import { registerUsers } from "./features/users/index.tsx";
 import { declareDirectoryPermissions } from "./features/users/permissions.ts";
 import { createUsersService } from "./features/users/service.ts";
 import { createRecorder, type Recorder } from "./features/history/service.ts";
+import { registerHistoryApi } from "./features/history/api.ts";
 import { registerHistory } from "./features/history/index.tsx";
 import { registerHealth, type ServiceStatus } from "./features/health/index.ts";
 import type { Logger } from "./log.ts";
+import { linkAgents } from "./features/machines/agents.ts";
+import { createEnrollmentService, type Endpoint } from "./features/machines/enrollment.ts";
+import { registerMachines } from "./features/machines/index.tsx";
+import { createMachinesService } from "./features/machines/service.ts";
+import { createRelay, type Relay } from "./net/xmpp/relay.ts";
 import { Scheduler } from "./scheduler/index.ts";
 import { Registry } from "./registry.ts";
 import { VERSION } from "./version.ts";
@@ -38,7 +47,11 @@ export interface AppDeps {
   services?: Map<string, ServiceStatus>;
   /** The appliance's time zone: recurring jobs and time windows follow it. */
   timeZone?: string;
+  /** Where agents reach the appliance (told at enrollment); read when an agent enrolls. */
+  endpoint?: () => Endpoint;
 }
+
+const testEndpoint: Endpoint = { domain: "localhost", xmppHost: "localhost", xmppPort: 5222, caFingerprint: "sha256:unset", publicUrl: "https://localhost:8443" };
 
 export interface App {
   web: Web;
@@ -50,6 +63,8 @@ export interface App {
   /** Features register their job kinds here; `server.ts` starts it. */
   scheduler: Scheduler;
   services: Map<string, ServiceStatus>;
+  /** The embedded XMPP relay: its channel works in process; `server.ts` adds the listener. */
+  relay: Relay;
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -66,7 +81,6 @@ export function buildApp(deps: AppDeps): App {
   registerHealth(web, services);
   registerAuth(web);
   registerAccount(web);
-  registerDashboard(web);
 
   // Users, groups and entities: the rights everything else is checked against. A user's
   // keys are the union of its own and its groups'; cached until any grant or membership changes.
@@ -85,7 +99,23 @@ export function buildApp(deps: AppDeps): App {
   registerUsers(web, { users, groups, entities, perms });
   registerGroups(web, { groups, users, entities, perms });
   registerEntities(web, { entities, perms });
-  registerHistory(web, { timeZone: deps.timeZone });
+  registerUsersApi(web, { users, entities, perms });
+  registerGroupsApi(web, { groups, users, perms });
+  registerEntitiesApi(web, { entities, perms });
+  const history = registerHistory(web, { timeZone: deps.timeZone });
+  registerHistoryApi(web, { history, timeZone: deps.timeZone });
 
-  return { web, registry, auth, recorder, access, hub, scheduler, services };
+  // Machines and their agents, reached through the embedded relay's channel.
+  const endpoint = deps.endpoint ?? (() => testEndpoint);
+  const relay = createRelay({ db: deps.db, log: deps.log, clock: deps.clock, domain: endpoint().domain });
+  const machines = createMachinesService({ db: deps.db, clock: deps.clock, recorder, entities });
+  entities.addUsage({ label: "entities.usage.machines", count: (id) => machines.countInEntity(id) });
+  const agents = linkAgents({ machines, channel: relay.channel, accounts: relay.accounts, recorder, log: deps.log });
+  const enrollment = createEnrollmentService({ db: deps.db, clock: deps.clock, recorder, entities, machines, accounts: relay.accounts, channel: relay.channel, endpoint });
+  registerMachines(web, { machines, enrollment, agents, entities });
+
+  // Last: the dashboard shows the widgets every feature above declared.
+  registerDashboard(web);
+
+  return { web, registry, auth, recorder, access, hub, scheduler, services, relay };
 }

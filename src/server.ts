@@ -43,7 +43,31 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
 
   const db = openDatabase(join(config.dataDir, "medulla.db"));
   const services = new Map<string, ServiceStatus>();
-  const app = buildApp({ db, clock, log, services, timeZone: config.timeZone });
+
+  // One TLS identity for HTTPS and XMPP; agents pin its CA.
+  let tls: { cert: string; key: string } | null = null;
+  let caFingerprint = "";
+  if (config.httpsPort > 0 || config.xmppPort > 0) {
+    try {
+      const bundle = await ensureCertificates(join(config.dataDir, "certs"), defaultNames(config.publicUrl));
+      tls = { cert: bundle.cert, key: bundle.key };
+      caFingerprint = bundle.caFingerprint;
+      log.info({ ca: bundle.caFingerprint, source: bundle.source }, "TLS certificate ready");
+    } catch (err) {
+      log.error({ setting: "MEDULLA_DATA_DIR" }, `TLS certificate problem: ${(err as Error).message}; https and xmpp cannot start`);
+    }
+  }
+  const publicHost = new URL(config.publicUrl).hostname;
+  const endpoint = () => ({
+    domain: config.xmppDomain.toLowerCase(),
+    xmppHost: publicHost,
+    xmppPort: config.xmppPort,
+    caFingerprint,
+    // Agents enroll over HTTPS: the public URL when it is HTTPS, else the same host on the HTTPS port.
+    publicUrl: config.publicUrl.startsWith("https:") ? config.publicUrl : `https://${publicHost}:${ports.https ?? config.httpsPort}`,
+  });
+  const ports = { http: null as number | null, https: null as number | null, xmpp: null as number | null };
+  const app = buildApp({ db, clock, log, services, timeZone: config.timeZone, endpoint });
 
   const generated = await app.auth.ensureRoot(config.adminPassword);
   if (generated) print(`Initial password for root: ${generated}`);
@@ -69,7 +93,6 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
   services.set("scheduler", "running");
 
   const servers: { stop(force?: boolean): unknown }[] = [];
-  const ports = { http: null as number | null, https: null as number | null };
   const listen = (name: string, setting: string, start: () => { port: number; stop(force?: boolean): unknown }) => {
     try {
       const server = start();
@@ -86,16 +109,8 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
 
   let httpsOn = false;
   if (config.httpsPort > 0) {
-    let tls: { cert: string; key: string } | null = null;
-    try {
-      const bundle = await ensureCertificates(join(config.dataDir, "certs"), defaultNames(config.publicUrl));
-      tls = { cert: bundle.cert, key: bundle.key };
-      log.info({ ca: bundle.caFingerprint, source: bundle.source }, "TLS certificate ready");
-    } catch (err) {
-      services.set("https", "failed");
-      log.error({ setting: "MEDULLA_HTTPS_PORT" }, `https cannot start: certificate problem: ${(err as Error).message}`);
-    }
-    if (tls) {
+    if (!tls) services.set("https", "failed");
+    else {
       ports.https = listen("https", "MEDULLA_HTTPS_PORT", () =>
         Bun.serve({
           hostname: config.bind, port: config.httpsPort, reusePort: false, tls, maxRequestBodySize: 64 << 20, idleTimeout: 60,
@@ -108,6 +123,22 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
       httpsOn = ports.https !== null;
     }
   } else services.set("https", "off");
+
+  // The XMPP relay: STARTTLS is required, so without a certificate it cannot start.
+  let relayListener: { port: number; stop(): Promise<void> } | null = null;
+  if (config.xmppPort > 0) {
+    if (!tls) services.set("xmpp", "failed");
+    else {
+      try {
+        relayListener = await app.relay.listen({ host: config.bind, port: config.xmppPort, tls });
+        ports.xmpp = relayListener.port;
+        services.set("xmpp", "running");
+      } catch (err) {
+        services.set("xmpp", "failed");
+        log.error({ setting: "MEDULLA_XMPP_PORT" }, `xmpp cannot start on ${config.bind}: ${(err as Error).message} (setting MEDULLA_XMPP_PORT)`);
+      }
+    }
+  } else services.set("xmpp", "off");
 
   if (config.httpPort > 0) {
     ports.http = listen("http", "MEDULLA_HTTP_PORT", () =>
@@ -141,6 +172,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
     async stop() {
       app.hub.closeAll();
       for (const s of servers) s.stop(true);
+      await relayListener?.stop();
       await scheduler.stop();
       db.close();
       rmSync(pidFile, { force: true });

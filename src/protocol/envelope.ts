@@ -95,6 +95,9 @@ export function parseEnvelope(body: string): ParseResult {
   const isReply = o.action.startsWith("result");
   const name = (isReply ? o.action.slice(6) : o.action) as ActionName;
   const def = actions[name];
+  // A reply to an action we do not know (sent from the XMPP console, say) still belongs to
+  // its request: it is passed on unchecked rather than refused.
+  if (!def && isReply) return { ok: true, envelope: { v, action: o.action, sessionid, data: data as Record<string, unknown>, ret } };
   if (!def) return { ok: false, error: { code: "unknown_action", action: o.action, sessionid } };
   // Error replies carry `{ error, detail }` whatever the action's result schema says.
   const schema = isReply ? (ret === 0 ? def.result : undefined) : def.data;

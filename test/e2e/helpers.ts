@@ -134,6 +134,7 @@ export interface StartOptions {
   /** 0 switches the service off; a free port is picked when omitted. */
   httpPort?: number;
   httpsPort?: number;
+  xmppPort?: number;
   /** The data folder as --data-dir; when null, no flag: the binary uses ./data. */
   dataDir?: string | null;
   /** Copy the binary into `dir` and run that copy (checks it needs nothing beside it). */
@@ -145,6 +146,7 @@ export interface Medulla extends AsyncDisposable {
   dataDir: string;
   httpPort: number;
   httpsPort: number;
+  xmppPort: number;
   pid: number;
   stdout(): string;
   stderr(): string;
@@ -169,13 +171,14 @@ export async function startMedulla(opts: StartOptions = {}): Promise<Medulla> {
   mkdirSync(dir, { recursive: true });
   const httpPort = opts.httpPort ?? (await freePort());
   const httpsPort = opts.httpsPort ?? (await freePort());
+  const xmppPort = opts.xmppPort ?? (await freePort());
   const dataDir = opts.dataDir ?? join(dir, "data");
   let exe = binary;
   if (opts.copyBinary) {
     exe = join(dir, "medulla");
     copyFileSync(binary, exe);
   }
-  const args = ["--http-port", String(httpPort), "--https-port", String(httpsPort)];
+  const args = ["--http-port", String(httpPort), "--https-port", String(httpsPort), "--xmpp-port", String(xmppPort)];
   if (opts.dataDir !== null) args.push("--data-dir", dataDir);
   args.push(...(opts.args ?? []));
 
@@ -238,7 +241,7 @@ export async function startMedulla(opts: StartOptions = {}): Promise<Medulla> {
 
   const base = httpsPort > 0 ? `https://127.0.0.1:${httpsPort}` : `http://127.0.0.1:${httpPort}`;
   const medulla: Medulla = {
-    dir, dataDir, httpPort, httpsPort, pid: proc.pid,
+    dir, dataDir, httpPort, httpsPort, xmppPort, pid: proc.pid,
     stdout: () => out,
     stderr: () => err,
     waitForOutput,

@@ -81,3 +81,17 @@ describe("the merge rule (DESIGN.md Machines)", () => {
     expect(seen).toEqual(["online", "offline"]);
   });
 });
+
+describe("announcements", () => {
+  test("an announce from a machine's account updates that machine, whatever its facts would match", () => {
+    const { db, machines } = service();
+    const enrolled = machines.upsert({ hostname: "pc-01" }, { source: "enrollment" }).machine;
+    machines.bindJid(enrolled.id, "m1@medulla");
+    const facts = { agentId: "a1", agentVersion: "0.1.0", hostname: "pc-01", os: "linux" as const, osName: "Debian", osVersion: "12", arch: "x64", ips: ["192.0.2.9"], macs: ["00:1a:2b:3c:4d:5e"], loggedUser: "ada", uptimeSeconds: 60 };
+    const m = machines.announce("m1@medulla", facts, "192.0.2.9")!;
+    expect(m.id).toBe(enrolled.id);
+    expect([m.jid, m.agent_id, m.os_name, m.logged_user]).toEqual(["m1@medulla", "a1", "Debian", "ada"]);
+    expect(db.query("SELECT count(*) AS n FROM machines").get()).toEqual({ n: 1 });
+    expect(machines.announce("ghost@medulla", facts, "")).toBeNull();
+  });
+});

@@ -81,6 +81,7 @@ export function machinesRepo(db: Database) {
   );
   const allOffline = db.query("UPDATE machines SET online = 0, online_since = NULL WHERE online = 1");
   const setBanned = db.query("UPDATE machines SET banned = $banned, updated_at = $now WHERE id = $id");
+  const countInEntity = db.query("SELECT count(*) AS n FROM machines WHERE entity_id = $entityId");
   const counts = db.query(
     `SELECT sum(online) AS online, count(*) AS total FROM machines WHERE entity_id IN (SELECT value FROM json_each($entities))`,
   );
@@ -131,6 +132,7 @@ export function machinesRepo(db: Database) {
       (setOnline.get({ jid, online: online ? 1 : 0, ip, now }) as { id: number } | null)?.id ?? null,
     allOffline: () => allOffline.run(),
     setBanned: (id: number, banned: boolean, now: number) => setBanned.run({ id, banned: banned ? 1 : 0, now }),
+    countInEntity: (entityId: number) => (countInEntity.get({ entityId }) as { n: number }).n,
     counts: (entities: number[]) => counts.get({ entities: JSON.stringify(entities) }) as { online: number | null; total: number },
     list,
   };

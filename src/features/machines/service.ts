@@ -93,11 +93,15 @@ export function createMachinesService(deps: { db: Database; clock: Clock; record
       listeners.push(listener);
     },
 
-    /** The one way in for a machine's identity and facts. */
-    upsert(incoming: IncomingMachine, opts: { entityId?: number; source: string; ip?: string }): { machine: MachineRow; created: boolean; matchedBy: MatchedBy } {
+    /**
+     * The one way in for a machine's identity and facts. `knownId` skips identification:
+     * an agent authenticated by its account speaks for the machine that account belongs to.
+     */
+    upsert(incoming: IncomingMachine, opts: { entityId?: number; source: string; ip?: string; knownId?: number }): { machine: MachineRow; created: boolean; matchedBy: MatchedBy } {
       const now = deps.clock.now();
       const result = deps.db.transaction(() => {
-        const found = identify(incoming);
+        const known = opts.knownId !== undefined ? repo.find(opts.knownId) : null;
+        const found = known ? { machine: known, by: "agent" as const } : identify(incoming);
         const id = found?.machine.id ?? repo.insert(incoming.hostname.slice(0, 255) || "?", opts.entityId ?? 1, now);
         const fields: Partial<MachineRow> = { hostname: incoming.hostname.slice(0, 255) || found?.machine.hostname || "?" };
         if (incoming.os !== undefined) fields.os = incoming.os;
@@ -143,7 +147,7 @@ export function createMachinesService(deps: { db: Database; clock: Clock; record
       if (!known) return null;
       const { machine } = this.upsert(
         { agentId: facts.agentId, jid, hostname: facts.hostname, os: facts.os, osName: facts.osName, osVersion: facts.osVersion, arch: facts.arch, uuid: facts.uuid, manufacturer: facts.manufacturer, serial: facts.serial, macs: facts.macs, ips: facts.ips, loggedUser: facts.loggedUser, uptimeSeconds: facts.uptimeSeconds, agentVersion: facts.agentVersion },
-        { source: "agent", ip },
+        { source: "agent", ip, knownId: known.id },
       );
       return machine;
     },
@@ -205,6 +209,8 @@ export function createMachinesService(deps: { db: Database; clock: Clock; record
         repo.update(id, { jid }, now);
       })();
     },
+
+    countInEntity: (entityId: number) => repo.countInEntity(entityId),
 
     markInventoried(id: number, at: number): void {
       repo.update(id, { inventoried_at: at }, deps.clock.now());
