@@ -1,0 +1,151 @@
+/**
+ * @module agent/run
+ * `medulla-agent run`: stay connected to the appliance for as long as the process lives.
+ * Each attempt builds a fresh client (no state leaks across connections), logs in, runs a
+ * session until the connection is lost, then waits a backoff delay with full jitter before
+ * the next attempt. The attempt counter resets once a connection has held for a minute,
+ * so a flapping server still pushes agents towards the cap. The state file beside the
+ * config tells `status` how things stand.
+ */
+import { readFile } from "node:fs/promises";
+import { fingerprint } from "../../src/certs/index.ts";
+import { VERSION } from "../../src/version.ts";
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
+import type { AgentConfig } from "./config.ts";
+import { collectFacts, normalizeArch, type Facts } from "./facts/index.ts";
+import type { HandlerContext } from "./handlers.ts";
+import type { Logger } from "./log.ts";
+import { agentOs, statePath } from "./paths.ts";
+import { AgentSession } from "./session.ts";
+import { StateFile } from "./state.ts";
+import { createXmppClient, DEFAULT_TIMEOUT_MS, xml, type XmppClient, type XmppOptions } from "./xmpp/client.ts";
+
+export const STABLE_AFTER_MS = 60_000;
+
+export interface RunDeps {
+  log: Logger;
+  signal: AbortSignal;
+  backoff?: BackoffOptions;
+  facts?: () => Promise<Facts>;
+  createClient?: (o: XmppOptions) => XmppClient;
+  timeoutMs?: number;
+  /** Called after each attempt ends, for tests: the number of attempts so far. */
+  onAttempt?: (n: number) => void;
+}
+
+/** Reads the saved CA and checks it is still the one pinned in the config. */
+export async function loadPinnedCa(config: AgentConfig): Promise<string> {
+  const pem = await readFile(config.server.caFile, "utf8").catch((e: Error) => {
+    throw new Error(`cannot read the pinned CA ${config.server.caFile}: ${e.message} (enroll again)`);
+  });
+  const fp = fingerprint(pem);
+  if (fp !== config.server.caFingerprint) throw new Error(`${config.server.caFile} is not the pinned CA (${fp} ≠ ${config.server.caFingerprint}); refusing to connect`);
+  return pem;
+}
+
+export function localPart(jid: string): string {
+  const at = jid.indexOf("@");
+  return at < 0 ? jid : jid.slice(0, at);
+}
+
+/** Sleeps up to `ms`, or less when the signal aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: Timer | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms))),
+  ]);
+}
+
+export function describeError(e: unknown): string {
+  const err = e as { name?: string; condition?: string; message?: string };
+  if (err?.name === "SASLError") return `the server refused the agent's credentials (${err.condition ?? err.message}); enroll again if this machine was removed`;
+  return err?.message || err?.condition || String(e);
+}
+
+export async function runAgent(config: AgentConfig, deps: RunDeps): Promise<void> {
+  const { log, signal } = deps;
+  const ca = await loadPinnedCa(config);
+  const state = new StateFile(statePath(config.path));
+  const facts = deps.facts ?? (() => collectFacts(config.agent.id));
+  const ctx: HandlerContext = {
+    facts,
+    version: { version: VERSION, os: agentOs(), arch: normalizeArch(process.arch) },
+    now: () => Date.now(),
+  };
+  const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const make = deps.createClient ?? createXmppClient;
+  let attempt = 0;
+  let attempts = 0;
+
+  while (!signal.aborted) {
+    await state.update({ state: "connecting" });
+    const client = make({
+      host: config.xmpp.host,
+      port: config.xmpp.port,
+      domain: config.xmpp.domain,
+      username: localPart(config.xmpp.jid),
+      password: config.xmpp.password,
+      ca,
+      resource: "agent",
+      timeoutMs,
+    });
+    client.entity.on("error", (e: Error) => log.debug(`xmpp: ${describeError(e)}`));
+    let reason: string;
+    let connectedAt = 0;
+    // Stopping during a login attempt cancels it; a connected session ends through `aborted`.
+    const onAbort = () => void (connectedAt ? undefined : client.stop());
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      log.info("connecting", { host: config.xmpp.host, port: config.xmpp.port, jid: config.xmpp.jid });
+      const full = await withDeadline(client.start(), timeoutMs * 3, "logging in");
+      connectedAt = Date.now();
+      log.info("connected", { jid: full });
+      await state.update({ state: "connected", connectedSince: new Date(connectedAt).toISOString() });
+      const session = new AgentSession({
+        client,
+        serverJid: config.xmpp.serverJid,
+        ctx,
+        log,
+        heartbeatMs: config.agent.heartbeatSeconds * 1000,
+        factsIntervalMs: config.agent.factsIntervalSeconds * 1000,
+        onAnnounced: (machineId) => void state.update({ lastAnnounceAt: new Date().toISOString(), ...(machineId !== undefined ? { machineId } : {}) }),
+      });
+      const aborted = new Promise<string>((r) => signal.addEventListener("abort", () => r("stopping"), { once: true }));
+      // Not awaited: an unanswered announce must not hold up a stop or a lost connection.
+      session.begin().catch((e: Error) => log.warn(`could not start the session: ${e.message}`));
+      reason = await Promise.race([session.closed, aborted]);
+      session.close(reason);
+    } catch (e) {
+      reason = signal.aborted ? "stopping" : describeError(e);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+    if (signal.aborted && connectedAt) {
+      await client.entity.send(xml("presence", { type: "unavailable" })).catch(() => undefined);
+    }
+    await client.stop();
+    deps.onAttempt?.(++attempts);
+    if (signal.aborted) break;
+    if (connectedAt && Date.now() - connectedAt >= STABLE_AFTER_MS) attempt = 0;
+    const delay = backoffDelay(attempt++, deps.backoff ?? DEFAULT_BACKOFF);
+    log.warn(`disconnected: ${reason}; next attempt in ${(delay / 1000).toFixed(1)} s`);
+    await state.update({ state: "disconnected", lastError: reason, lastErrorAt: new Date().toISOString(), connectedSince: undefined });
+    await sleep(delay, signal);
+  }
+  await state.update({ state: "stopped", connectedSince: undefined });
+  log.info("stopped");
+}
