@@ -99,8 +99,14 @@ describe("the appliance in Chromium", () => {
     let saved = layoutSaved();
     await widget().locator("[data-hide-widget]").click();
     await widget().waitFor({ state: "hidden" });
-    await page.locator("#dashboard-empty").waitFor({ state: "visible" });
     expect((await saved).status()).toBe(204);
+    // With every widget hidden, the page says how to get them back.
+    for (const other of await page.locator("[data-widget]:visible [data-hide-widget]").all()) {
+      saved = layoutSaved();
+      await other.click();
+      expect((await saved).status()).toBe(204);
+    }
+    await page.locator("#dashboard-empty").waitFor({ state: "visible" });
 
     await page.locator("details.widget-menu > summary").click();
     const box = page.locator('[data-toggle-widget="general"]');

@@ -178,7 +178,7 @@ describe("users, groups, rights, entities and the history in Chromium", () => {
       page.getByRole("button", { name: "Filtrer les journaux" }).click(),
     ]);
     await page.waitForFunction(() => {
-      const cells = [...document.querySelectorAll("#history-results tbody tr td:nth-child(4)")].map((td) => td.textContent);
+      const cells = Array.from(document.querySelectorAll("#history-results tbody tr td:nth-child(4)"), (td) => td.textContent);
       return cells.length > 0 && cells.every((c) => c === "Authentification");
     });
     const texts = await page.locator("#history-results tbody tr td.history-text").allInnerTexts();

@@ -14,6 +14,7 @@ import { chromium, type BrowserContext } from "playwright-core";
 
 export const root = join(import.meta.dir, "..", "..");
 export const binary = join(root, "dist", "medulla");
+export const agentBinary = join(root, "dist", "agent", `medulla-agent-linux-${process.arch === "arm64" ? "arm64" : "x64"}`);
 export const bun = process.execPath;
 
 // ---------------------------------------------------------------------------------------
@@ -53,9 +54,10 @@ let built: Promise<void> | undefined;
 /** Builds dist/medulla once per test run, and only when it is missing or older than its sources. */
 export function ensureBinary(): Promise<void> {
   built ??= (async () => {
-    const sources = ["src", "views", "static", "scripts/build.ts", "package.json"].map((p) => join(root, p)).filter(existsSync);
+    const sources = ["src", "views", "static", "agent", "scripts/build.ts", "package.json"].map((p) => join(root, p)).filter(existsSync);
     const newestSource = Math.max(...sources.map(newestMtime));
-    if (existsSync(binary) && statSync(binary).mtimeMs >= newestSource) return;
+    const fresh = (file: string) => existsSync(file) && statSync(file).mtimeMs >= newestSource;
+    if (fresh(binary) && fresh(agentBinary)) return;
     const proc = Bun.spawnSync([bun, "scripts/build.ts"], { cwd: root, stdout: "pipe", stderr: "pipe" });
     if (proc.exitCode !== 0) throw new Error(`build failed:\n${proc.stdout.toString()}${proc.stderr.toString()}`);
   })();

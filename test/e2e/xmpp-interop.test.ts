@@ -1,60 +1,31 @@
 /**
  * The embedded relay against real clients over TCP and TLS on loopback: `@xmpp/client`
  * (what agents use) in this process, Debian's python3-slixmpp in a child process, and raw
- * sockets for what no polite client does. Certificates come from `ensureCertificates` in a
- * temporary folder; clients trust only that CA. Every wait is on an event or a condition.
- *
- * @xmpp/client has no option for a CA and Bun reads NODE_EXTRA_CA_CERTS only at start, so
- * the test hands the CA to the TLS socket that @xmpp/starttls creates (its only seam).
+ * sockets for what no polite client does (test/fixtures/xmpp/clients.ts). Certificates
+ * come from `ensureCertificates` in a temporary folder; clients trust only that CA. Every
+ * wait is on an event; timeouts are shortened through the relay's limits, never slept.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect as tcpConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import tls from "node:tls";
 import pino from "pino";
 import { ensureCertificates } from "../../src/certs/index.ts";
 import { openDatabase } from "../../src/db/index.ts";
-import { createRelay, ScramClient, type Relay, type RelayLimits } from "../../src/net/xmpp/index.ts";
+import { createRelay, type ComponentConfig, type Relay, type RelayLimits } from "../../src/net/xmpp/index.ts";
+import { handshakeDigest } from "../../src/net/xmpp/component.ts";
 import type { Listening } from "../../src/net/xmpp/server.ts";
 import type { PresenceEvent } from "../../src/protocol/channel.ts";
-import { reply, request, type Envelope } from "../../src/protocol/envelope.ts";
+import { request, type Envelope } from "../../src/protocol/envelope.ts";
+import { answerRequests, nextStanza, RawClient, ScramSha256Mechanism, slixmpp, trustCa, xmppClient, xmppjs, type XmppClient } from "../fixtures/xmpp/clients.ts";
 
 const DOMAIN = "medulla.test";
 const SERVER_JID = `medulla@${DOMAIN}`;
-const SLIXMPP = join(import.meta.dir, "fixtures", "slixmpp_client.py");
 const certDir = mkdtempSync(join(tmpdir(), "medulla-xmpp-"));
 const bundle = await ensureCertificates(certDir, { dns: [DOMAIN, "localhost"], ips: ["127.0.0.1"] });
 const caFile = join(certDir, "ca.crt");
 
-// Untyped modules: a non-literal specifier keeps TypeScript from looking for declarations.
-const xmppjs = await import("@xmpp/client" as string);
-const { default: XmppTlsSocket } = await import("@xmpp/tls/lib/Socket.js" as string);
-const originalConnect = XmppTlsSocket.prototype.connect;
-XmppTlsSocket.prototype.connect = function (options: tls.ConnectionOptions) {
-  this._attachSocket(tls.connect({ ...options, ca: bundle.caCert }));
-};
-
-// SCRAM-SHA-256 for @xmpp/client (it ships SCRAM-SHA-1 and PLAIN only), on our client side.
-class ScramSha256Mechanism {
-  #client: ScramClient | null = null;
-  #serverFirst = "";
-  static used = 0;
-  response(cred: { username: string; password: string }): string {
-    if (!this.#client) {
-      ScramSha256Mechanism.used++;
-      this.#client = new ScramClient("sha256", cred.username, cred.password);
-      return this.#client.first();
-    }
-    return this.#client.final(this.#serverFirst);
-  }
-  challenge(text: string): this {
-    this.#serverFirst = text;
-    return this;
-  }
-}
-Object.assign(ScramSha256Mechanism.prototype, { name: "SCRAM-SHA-256", clientFirst: true });
+const untrust = trustCa(bundle.caCert);
 
 interface Started {
   relay: Relay;
@@ -65,58 +36,24 @@ interface Started {
 
 const relays: Started[] = [];
 
-async function startRelay(limits: Partial<RelayLimits> = {}): Promise<Started> {
+async function startRelay(limits: Partial<RelayLimits> = {}, components?: ComponentConfig[]): Promise<Started> {
   const logs: { msg: string }[] = [];
   const log = pino({ level: "debug" }, { write: (line: string) => logs.push(JSON.parse(line)) });
-  const relay = createRelay({ db: openDatabase(":memory:"), log, domain: DOMAIN, limits });
+  const relay = createRelay({ db: openDatabase(":memory:"), log, domain: DOMAIN, limits, components });
   for (const name of ["alice", "bob", "carol", "dave", "slix", "mallory"]) relay.accounts.create(name, `${name}-pw`);
-  const listening = await relay.listen({ host: "127.0.0.1", port: 0, tls: { cert: bundle.cert, key: bundle.key } });
+  const tls = { cert: bundle.cert, key: bundle.key };
+  const listening = await relay.listen({ host: "127.0.0.1", port: 0, tls, ...(components ? { componentPort: 0 } : {}) });
   const started = { relay, listening, port: listening.port, logs };
   relays.push(started);
   return started;
 }
 
-// biome-ignore lint: the client is untyped
-type XmppClient = any;
 const clients: XmppClient[] = [];
 
-function xmppClient(port: number, username: string, options: { password?: string; mechanism?: string; resource?: string } = {}): XmppClient {
-  const c = xmppjs.client({ service: `xmpp://127.0.0.1:${port}`, domain: DOMAIN, resource: options.resource ?? "agent", timeout: 20_000,
-    credentials: (authenticate: (creds: object, mechanism: string) => Promise<void>, offered: string[]) => {
-      const mechanism = options.mechanism ?? "SCRAM-SHA-256";
-      if (!offered.includes(mechanism)) throw new Error(`${mechanism} not offered: ${offered}`);
-      return authenticate({ username, password: options.password ?? `${username}-pw` }, mechanism);
-    },
-  });
-  c.reconnect.stop();
-  c.saslFactory.use(ScramSha256Mechanism);
-  c.errors = [] as { condition?: string }[];
-  c.on("error", (err: { condition?: string }) => c.errors.push(err));
+function client(port: number, username: string, options: { password?: string; mechanism?: string; resource?: string } = {}): XmppClient {
+  const c = xmppClient({ ...options, port, domain: DOMAIN, username, password: options.password ?? `${username}-pw` });
   clients.push(c);
   return c;
-}
-
-/** Resolves with the first value `check` finds among the stanzas the client receives from now on. */
-function nextStanza<T>(c: XmppClient, check: (s: XmppClient) => T | undefined): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (s: XmppClient) => {
-      const v = check(s);
-      if (v === undefined) return;
-      c.off("stanza", on);
-      resolve(v);
-    };
-    c.on("stanza", on);
-  });
-}
-
-/** Answers every envelope request from the server, as an agent would. */
-function answerRequests(c: XmppClient, data: Record<string, unknown> = { time: 7 }): void {
-  c.on("stanza", (s: XmppClient) => {
-    if (!s.is("message") || s.attrs.from !== SERVER_JID) return;
-    const envelope = JSON.parse(s.getChildText("body")) as Envelope;
-    if (envelope.action.startsWith("result")) return;
-    c.send(xmppjs.xml("message", { to: SERVER_JID, type: "chat" }, xmppjs.xml("body", {}, JSON.stringify(reply(envelope, data)))));
-  });
 }
 
 /** The next presence event for `jid` (call before the action that causes it). */
@@ -124,91 +61,8 @@ function presenceOf(s: Started, jid: string, available: boolean): Promise<Presen
   return new Promise((resolve) => s.relay.channel.onPresence((e) => e.jid === jid && e.available === available && resolve(e)));
 }
 
-/** A bare TCP client for what polite clients never do. */
-class RawClient {
-  text = "";
-  isClosed = false;
-  readonly socket: Socket;
-  #waiters: (() => void)[] = [];
-  constructor(port: number) {
-    this.socket = tcpConnect(port, "127.0.0.1");
-    this.socket.on("data", (d) => this.#changed(() => (this.text += d.toString())));
-    this.socket.on("close", () => this.#changed(() => (this.isClosed = true)));
-    this.socket.on("error", () => {});
-  }
-  #changed(fn: () => void) {
-    fn();
-    for (const w of this.#waiters.splice(0)) w();
-  }
-  send(xml: string): this {
-    this.socket.write(xml);
-    return this;
-  }
-  /** Resolves once `predicate` holds for what arrived (checked at every arrival and at close). */
-  until(predicate: (r: RawClient) => boolean): Promise<this> {
-    return new Promise((resolve) => {
-      const check = () => (predicate(this) ? resolve(this) : this.#waiters.push(check));
-      check();
-    });
-  }
-  open(): this {
-    return this.send(`<?xml version='1.0'?><stream:stream to='${DOMAIN}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`);
-  }
-  [Symbol.dispose]() {
-    this.socket.destroy();
-  }
-}
-
-function slixmpp(port: number, jid: string, password: string, mechanism?: string) {
-  const proc = Bun.spawn(
-    ["/usr/bin/python3", SLIXMPP, "--port", String(port), "--jid", jid, "--password", password, "--ca", caFile, "--server-jid", SERVER_JID, ...(mechanism ? ["--mech", mechanism] : [])],
-    { stdin: "pipe", stdout: "pipe", stderr: "pipe" },
-  );
-  const events: Record<string, unknown>[] = [];
-  let waiters: (() => void)[] = [];
-  const notify = () => {
-    for (const w of waiters.splice(0)) w();
-  };
-  const done = (async () => {
-    let buffer = "";
-    for await (const chunk of proc.stdout) {
-      buffer += new TextDecoder().decode(chunk);
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        events.push(JSON.parse(buffer.slice(0, nl)));
-        buffer = buffer.slice(nl + 1);
-        notify();
-      }
-    }
-    events.push({ event: "(stdout closed)" });
-    notify();
-  })();
-  return {
-    events,
-    proc,
-    done,
-    /** Resolves with the first event named `name` (and matching `fields`). */
-    event(name: string, fields: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = events.find((e) => e.event === name && Object.entries(fields).every(([k, v]) => e[k] === v));
-          if (found) return resolve(found);
-          if (events.some((e) => e.event === "(stdout closed)")) return reject(new Error(`slixmpp exited without ${name}: ${JSON.stringify(events)}`));
-          waiters.push(check);
-        };
-        check();
-      });
-    },
-    command(cmd: Record<string, unknown>) {
-      proc.stdin.write(`${JSON.stringify(cmd)}\n`);
-      proc.stdin.flush();
-    },
-    async quit() {
-      this.command({ cmd: "quit" });
-      await proc.exited;
-      waiters = [];
-    },
-  };
+function slix(jid: string, password: string, mechanism?: string) {
+  return slixmpp({ port: shared.port, jid, password, mechanism, caFile, serverJid: SERVER_JID });
 }
 
 let shared: Started;
@@ -220,7 +74,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.stop().catch(() => {})));
   for (const r of relays) await r.listening.stop();
-  XmppTlsSocket.prototype.connect = originalConnect;
+  untrust();
   rmSync(certDir, { recursive: true, force: true });
 });
 
@@ -232,7 +86,7 @@ describe("@xmpp/client", () => {
   test.each(["SCRAM-SHA-1", "SCRAM-SHA-256"])("STARTTLS + %s, bind, presence reaches onPresence", async (mechanism) => {
     const user = mechanism === "SCRAM-SHA-1" ? "alice" : "bob";
     const usedBefore = ScramSha256Mechanism.used;
-    const c = xmppClient(shared.port, user, { mechanism, resource: "laptop" });
+    const c = client(shared.port, user, { mechanism, resource: "laptop" });
     await c.start();
     expect(c.jid.toString()).toBe(`${user}@${DOMAIN}/laptop`);
     expect(c.isSecure()).toBe(true);
@@ -247,8 +101,8 @@ describe("@xmpp/client", () => {
   });
 
   test("the server requests, the agent replies; the agent's own envelope reaches onMessage", async () => {
-    const c = xmppClient(shared.port, "carol");
-    answerRequests(c, { time: 1234 });
+    const c = client(shared.port, "carol");
+    answerRequests(c, SERVER_JID, { time: 1234 });
     await c.start();
     const online = presenceOf(shared, `carol@${DOMAIN}`, true);
     await c.send(xmppjs.xml("presence"));
@@ -262,8 +116,8 @@ describe("@xmpp/client", () => {
   });
 
   test("two clients message each other; the server answers pings, and pings idle clients", async () => {
-    const a = xmppClient(shared.port, "alice", { resource: "a" });
-    const d = xmppClient(shared.port, "dave", { resource: "d" });
+    const a = client(shared.port, "alice", { resource: "a" });
+    const d = client(shared.port, "dave", { resource: "d" });
     await Promise.all([a.start(), d.start()]);
     const online = presenceOf(shared, `dave@${DOMAIN}`, true);
     await Promise.all([a.send(xmppjs.xml("presence")), d.send(xmppjs.xml("presence"))]);
@@ -286,16 +140,16 @@ describe("@xmpp/client", () => {
   });
 
   test("a wrong password is not-authorized; a disabled account is account-disabled", async () => {
-    const wrong = xmppClient(shared.port, "mallory", { password: "guess" });
+    const wrong = client(shared.port, "mallory", { password: "guess" });
     expect(await wrong.start().catch((e: { condition?: string }) => e.condition)).toBe("not-authorized");
     shared.relay.accounts.disable("mallory");
-    const disabled = xmppClient(shared.port, "mallory");
+    const disabled = client(shared.port, "mallory");
     expect(await disabled.start().catch((e: { condition?: string }) => e.condition)).toBe("account-disabled");
     shared.relay.accounts.enable("mallory");
   });
 
   test("disconnect(jid) cuts a live client at once; banned, it cannot come back", async () => {
-    const c = xmppClient(shared.port, "mallory", { resource: "m" });
+    const c = client(shared.port, "mallory", { resource: "m" });
     await c.start();
     const online = presenceOf(shared, `mallory@${DOMAIN}`, true);
     await c.send(xmppjs.xml("presence"));
@@ -306,14 +160,14 @@ describe("@xmpp/client", () => {
     await gone;
     expect(c.errors.map((e: { condition?: string }) => e.condition)).toContain("not-authorized");
     expect(shared.relay.channel.isOnline(`mallory@${DOMAIN}`)).toBe(false);
-    const again = xmppClient(shared.port, "mallory");
+    const again = client(shared.port, "mallory");
     expect(await again.start().catch((e: { condition?: string }) => e.condition)).toBe("account-disabled");
     shared.relay.accounts.enable("mallory");
   });
 
   test("an oversize stanza and an entity trick drop only their sender", async () => {
-    const [big, trick, bystander] = [xmppClient(shared.port, "alice", { resource: "big" }), xmppClient(shared.port, "bob", { resource: "trick" }), xmppClient(shared.port, "carol", { resource: "calm" })];
-    answerRequests(bystander);
+    const [big, trick, bystander] = [client(shared.port, "alice", { resource: "big" }), client(shared.port, "bob", { resource: "trick" }), client(shared.port, "carol", { resource: "calm" })];
+    answerRequests(bystander, SERVER_JID, { time: 7 });
     await Promise.all([big.start(), trick.start(), bystander.start()]);
     const online = presenceOf(shared, `carol@${DOMAIN}`, true);
     await bystander.send(xmppjs.xml("presence"));
@@ -339,7 +193,7 @@ describe("python3-slixmpp", () => {
     const gotHello = new Promise<[string, Envelope]>((resolve) => shared.relay.channel.onMessage((from, e) => e.sessionid === "slix-1" && resolve([from, e])));
     const online = presenceOf(shared, `slix@${DOMAIN}`, true);
     const offline = presenceOf(shared, `slix@${DOMAIN}`, false);
-    const client = slixmpp(shared.port, `slix@${DOMAIN}/py`, "slix-pw", mechanism);
+    const client = slix(`slix@${DOMAIN}/py`, "slix-pw", mechanism);
     try {
       expect(await client.event("authenticated")).toEqual({ event: "authenticated", mechanism });
       expect(await client.event("online")).toEqual({ event: "online", jid: `slix@${DOMAIN}/py` });
@@ -356,7 +210,7 @@ describe("python3-slixmpp", () => {
   });
 
   test("a wrong password is refused", async () => {
-    const client = slixmpp(shared.port, `slix@${DOMAIN}/py`, "wrong");
+    const client = slix(`slix@${DOMAIN}/py`, "wrong");
     expect(await client.event("failed_auth")).toEqual({ event: "failed_auth", condition: "not-authorized" });
     await client.quit();
   });
@@ -365,7 +219,7 @@ describe("python3-slixmpp", () => {
 describe("raw sockets: what polite clients never do", () => {
   test("plaintext authentication before STARTTLS is refused; a stanza ends the stream", async () => {
     using raw = new RawClient(shared.port);
-    await raw.open().until((r) => r.text.includes("</stream:features>"));
+    await raw.open(DOMAIN).until((r) => r.text.includes("</stream:features>"));
     expect(raw.text).toContain("<required/></starttls>");
     expect(raw.text).not.toContain("PLAIN");
     raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from("\0alice\0alice-pw").toString("base64")}</auth>`);
@@ -380,7 +234,7 @@ describe("raw sockets: what polite clients never do", () => {
     const limited = await startRelay({ exemptLoopback: false, maxConnectionsPerIp: 2 });
     using one = new RawClient(limited.port);
     using two = new RawClient(limited.port);
-    await Promise.all([one, two].map((r) => r.open().until((x) => x.text.includes("</stream:features>"))));
+    await Promise.all([one, two].map((r) => r.open(DOMAIN).until((x) => x.text.includes("</stream:features>"))));
     using three = new RawClient(limited.port);
     await three.until((r) => r.isClosed);
     expect(three.text).toContain("<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>");
@@ -394,9 +248,30 @@ describe("raw sockets: what polite clients never do", () => {
     expect(silent.text).toContain("<connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>");
 
     using open = new RawClient(strict.port);
-    await open.open().until((r) => r.text.includes("</stream:features>"));
+    await open.open(DOMAIN).until((r) => r.text.includes("</stream:features>"));
     await strict.listening.stop();
     await open.until((r) => r.isClosed);
     expect(open.text).toContain("<system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>");
+  });
+
+  test("an XEP-0114 component on its own port exchanges stanzas with a client", async () => {
+    const withComponent = await startRelay({}, [{ name: "pubsub.medulla.test", secret: "comp-secret" }]);
+    expect(withComponent.logs.map((l) => l.msg)).toContain(`listening on xmpp-component 127.0.0.1:${withComponent.listening.componentPort}`);
+    using component = new RawClient(withComponent.listening.componentPort!);
+    component.send("<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' to='pubsub.medulla.test'>");
+    await component.until((r) => /id='([0-9a-f]+)'/.test(r.text));
+    const id = /id='([0-9a-f]+)'/.exec(component.text)![1]!;
+    component.send(`<handshake>${handshakeDigest(id, "comp-secret")}</handshake>`);
+    await component.until((r) => r.text.includes("<handshake/>"));
+
+    const c = client(withComponent.port, "alice", { resource: "c" });
+    await c.start();
+    await c.send(xmppjs.xml("message", { to: "pubsub.medulla.test", type: "chat" }, xmppjs.xml("body", {}, "subscribe me")));
+    await component.until((r) => r.text.includes("subscribe me"));
+    expect(component.text).toContain(`from="alice@${DOMAIN}/c"`);
+    const event = nextStanza(c, (s: XmppClient) => (s.is("message") ? [s.attrs.from, s.getChildText("body")] : undefined));
+    component.send(`<message from='news@pubsub.medulla.test' to='alice@${DOMAIN}/c'><body>an event</body></message>`);
+    expect(await event).toEqual(["news@pubsub.medulla.test", "an event"]);
+    await c.stop();
   });
 });

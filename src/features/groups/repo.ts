@@ -22,7 +22,11 @@ export function groupsRepo(db: Database) {
          AND g.name > $after
        ORDER BY g.name LIMIT $limit`,
     ),
-    find: db.query("SELECT id, name, description, entity_id, 0 AS members FROM user_groups WHERE id = $id"),
+    find: db.query(
+      `SELECT g.id, g.name, g.description, g.entity_id,
+              (SELECT count(*) FROM users u WHERE u.primary_group_id = g.id OR EXISTS (SELECT 1 FROM user_group_members m WHERE m.group_id = g.id AND m.user_id = u.id)) AS members
+       FROM user_groups g WHERE g.id = $id`,
+    ),
     findByName: db.query("SELECT id FROM user_groups WHERE name = $name"),
     insert: db.query(
       "INSERT INTO user_groups (name, description, entity_id, created_at, updated_at) VALUES ($name, $description, $entityId, $now, $now) RETURNING id",
@@ -50,11 +54,11 @@ export function groupsRepo(db: Database) {
     update: (g: { id: number; name: string; description: string; entityId: number; now: number }) => q.update.run(g),
     remove: (id: number) => q.remove.run({ id }),
     members: (id: number) => q.members.all({ id }) as { id: number; login: string; first_name: string; last_name: string; is_primary: number }[],
-    addMember: (groupId: number, userId: number) => q.addMember.run({ groupId, userId }),
-    removeMember: (groupId: number, userId: number) => {
-      q.removeMember.run({ groupId, userId });
-      q.clearPrimary.run({ groupId, userId });
-    },
+    /** True when the user was not a member yet. */
+    addMember: (groupId: number, userId: number) => q.addMember.run({ groupId, userId }).changes > 0,
+    /** True when the user was a member (secondary or primary). */
+    removeMember: (groupId: number, userId: number) =>
+      q.removeMember.run({ groupId, userId }).changes + q.clearPrimary.run({ groupId, userId }).changes > 0,
     grants: (id: number) => (q.grants.all({ id }) as { key: string }[]).map((r) => r.key),
     setGrants: (id: number, keys: string[]) => {
       q.clearGrants.run({ id });

@@ -102,8 +102,7 @@ export function createGroupsService(deps: { db: Database; clock: Clock; recorder
     addMember(viewer: Viewer, id: number, userId: number, ip: string, login: string): void {
       const g = mustSee(viewer, id);
       deps.db.transaction(() => {
-        repo.addMember(id, userId);
-        audit(viewer, ip, "groups.history.memberAdded", g.name, id, { login });
+        if (repo.addMember(id, userId)) audit(viewer, ip, "groups.history.memberAdded", g.name, id, { login });
       })();
       deps.onRightsChanged();
     },
@@ -111,8 +110,7 @@ export function createGroupsService(deps: { db: Database; clock: Clock; recorder
     removeMember(viewer: Viewer, id: number, userId: number, ip: string, login: string): void {
       const g = mustSee(viewer, id);
       deps.db.transaction(() => {
-        repo.removeMember(id, userId);
-        audit(viewer, ip, "groups.history.memberRemoved", g.name, id, { login });
+        if (repo.removeMember(id, userId)) audit(viewer, ip, "groups.history.memberRemoved", g.name, id, { login });
       })();
       deps.onRightsChanged();
     },
