@@ -11,7 +11,7 @@
  * setting survives a re-enrollment.
  */
 import { readFile } from "node:fs/promises";
-import { writeAtomic } from "./files.ts";
+import { writeAtomic } from "../../src/fs/atomic.ts";
 import { parseIni, stringifyIni, type IniData, type IniIssue } from "./ini.ts";
 import { isLogLevel, type LogLevel } from "./log.ts";
 

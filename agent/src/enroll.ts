@@ -6,7 +6,7 @@
  * Nothing is written until every check has passed: a refused token, an expired one, an
  * unreachable server or a pin mismatch leaves an existing config as it was.
  */
-import { writeAtomic } from "./files.ts";
+import { writeAtomic } from "../../src/fs/atomic.ts";
 import { DEFAULTS, loadConfig, normalizeFingerprint, saveConfig, type AgentConfig } from "./config.ts";
 import { collectFacts, type Facts } from "./facts/index.ts";
 import { caPath } from "./paths.ts";

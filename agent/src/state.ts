@@ -6,7 +6,7 @@
  * "no state".
  */
 import { readFile } from "node:fs/promises";
-import { writeAtomic } from "./files.ts";
+import { writeAtomic } from "../../src/fs/atomic.ts";
 
 export interface AgentState {
   pid: number;

@@ -7,10 +7,11 @@
  * directory: ca.*, server.* and uploaded.* (.crt and .key).
  */
 import { createHash, createPrivateKey, randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { isIP } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
 import { join } from "node:path";
+import { writeAtomic } from "../fs/atomic.ts";
 // @peculiar/x509 finds its algorithms through tsyringe, which needs the Reflect metadata
 // API loaded first: ES imports run in order, so this line must stay above the next.
 import "reflect-metadata";
@@ -313,20 +314,3 @@ async function readPair(dir: string, base: string): Promise<{ cert: string; key:
   }
 }
 
-/** Write, flush, then rename: a crash leaves either the old file or the new one, never half a key. */
-async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
-  const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    const file = await open(tmp, "wx", mode);
-    try {
-      await file.writeFile(data);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}

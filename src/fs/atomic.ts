@@ -1,7 +1,7 @@
 /**
- * @module agent/files
- * Atomic file writes: write a temporary file beside the target, flush, rename. A crash
- * leaves the old file or the new one, never half a config (it holds the agent's password).
+ * @module fs/atomic
+ * Write, flush, then rename: a crash leaves either the old file or the new one, never half
+ * of it (keys, certificates, the agent's config). Shared by the server and the agent.
  */
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
