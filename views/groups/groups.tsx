@@ -6,6 +6,7 @@
 import type { FieldErrors } from "../../src/errors.ts";
 import type { T } from "../../src/i18n/index.ts";
 import { CsrfField, Select, TextField, type Option } from "../shell/form.tsx";
+import { ListHead } from "../shell/list-head.tsx";
 import { Alert, when } from "../shell/layout.tsx";
 
 export interface GroupRowView {
@@ -29,21 +30,10 @@ export function GroupsPage(props: GroupsTableProps & { notice?: string }) {
   const { t } = props;
   return (
     <section>
-      <div class="page-head">
-        <h1 safe>{t("groups.title")}</h1>
-        {when(props.canEdit, () => (
-          <a class="button primary" href="/groups/new" safe>
-            {t("groups.add")}
-          </a>
-        ))}
-      </div>
-      {when(props.notice, () => <Alert kind="success" text={props.notice!} />)}
-      <div class="toolbar">
-        <label for="groups-search" class="visually-hidden" safe>
-          {t("groups.search")}
-        </label>
-        <input id="groups-search" type="search" name="q" value={props.search} placeholder={t("groups.search")} hx-get="/groups" hx-trigger="input changed delay:300ms, search" hx-target="#groups-table" hx-swap="outerHTML" hx-push-url="true" />
-      </div>
+      <ListHead
+        title={t("groups.title")} path="/groups" tableId="groups-table" search={props.search} searchLabel={t("groups.search")} notice={props.notice}
+        add={props.canEdit ? { href: "/groups/new", label: t("groups.add") } : undefined}
+      />
       <GroupsTable {...props} />
     </section>
   );

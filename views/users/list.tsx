@@ -4,7 +4,8 @@
  * edit / ACL / delete as the viewer's rights allow. `UsersTable` is the fragment htmx swaps.
  */
 import type { T } from "../../src/i18n/index.ts";
-import { Alert, when } from "../shell/layout.tsx";
+import { ListHead } from "../shell/list-head.tsx";
+import { when } from "../shell/layout.tsx";
 
 export interface UserRowView {
   id: number;
@@ -30,32 +31,10 @@ export function UsersPage(props: UsersTableProps & { notice?: string }) {
   const { t } = props;
   return (
     <section>
-      <div class="page-head">
-        <h1 safe>{t("users.title")}</h1>
-        {when(props.canEdit, () => (
-          <a class="button primary" href="/users/new" safe>
-            {t("users.add")}
-          </a>
-        ))}
-      </div>
-      {when(props.notice, () => <Alert kind="success" text={props.notice!} />)}
-      <div class="toolbar">
-        <label for="users-search" class="visually-hidden" safe>
-          {t("users.search")}
-        </label>
-        <input
-          id="users-search"
-          type="search"
-          name="q"
-          value={props.search}
-          placeholder={t("users.search")}
-          hx-get="/users"
-          hx-trigger="input changed delay:300ms, search"
-          hx-target="#users-table"
-          hx-swap="outerHTML"
-          hx-push-url="true"
-        />
-      </div>
+      <ListHead
+        title={t("users.title")} path="/users" tableId="users-table" search={props.search} searchLabel={t("users.search")} notice={props.notice}
+        add={props.canEdit ? { href: "/users/new", label: t("users.add") } : undefined}
+      />
       <UsersTable {...props} />
     </section>
   );
