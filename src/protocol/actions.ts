@@ -36,6 +36,15 @@ export const actions = {
   ping: { data: Type.Object({}, { additionalProperties: true }), result: Type.Object({ time: Type.Integer() }, { additionalProperties: true }) },
   /** Server → agent: the agent's version and build. */
   agentversion: { data: Type.Object({}, { additionalProperties: true }), result: Type.Object({ version: Str(32), os: Str(32), arch: Str(32) }, { additionalProperties: true }) },
+  /**
+   * Server → agent: collect and post an inventory now. The agent answers at once (accepted
+   * or not, and why), then posts the inventory over HTTPS (DESIGN.md: large payloads never
+   * travel over XMPP); `force` sends a full inventory even when nothing changed.
+   */
+  inventory: {
+    data: Type.Object({ force: Type.Optional(Type.Boolean()) }, { additionalProperties: true }),
+    result: Type.Object({ accepted: Type.Boolean(), reason: Type.Optional(Str(255)) }, { additionalProperties: true }),
+  },
   /** Server → agent: the facts the Computers view needs, now. */
   machinefacts: { data: Type.Object({}, { additionalProperties: true }), result: MachineFacts },
 } as const;
