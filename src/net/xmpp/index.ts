@@ -8,5 +8,7 @@ export { AgentNotConnected, RequestTimeout } from "./agent-channel.ts";
 export { createAccounts, InvalidUsername, type Accounts, type AccountRow } from "./accounts.ts";
 export { defaultLimits, type RelayLimits } from "./limits.ts";
 export type { ListenOptions, Listening } from "./server.ts";
+export type { ListenerTraits, Transport } from "./stream.ts";
+export { handshakeDigest } from "./component.ts";
 export { deriveCredentials, ScramClient } from "./scram.ts";
 export type { Feature } from "./features/index.ts";

@@ -87,6 +87,8 @@ export function clientStage(conn: Connection): Stage {
     if (!isBind) return conn.fail("not-authorized", "bind a resource first");
     const asked = payload!.getChildText("resource")?.trim() ?? "";
     const resource = asked || `r${randomBytes(6).toString("hex")}`;
+    // The account may have been disabled since SASL (a ban racing the login).
+    if (host.lookup(conn.username!)?.isDisabled !== false) return conn.fail("not-authorized", "account disabled");
     const jid = parseJid(`${conn.username}@${host.domain}/${resource}`);
     if (!jid) return conn.send(stanzaError(iq, "bad-request", "invalid resource"));
     const refusal = host.router.bind(conn, jid);

@@ -77,6 +77,16 @@ function accept(host: ServerHost, raw: Socket, traits: ListenerTraits, secureCon
   const ip = normalizeIp(raw.remoteAddress);
   raw.on("error", (err) => host.log.debug({ ip, err: err.message }, "xmpp socket error"));
   let socket: Socket = raw;
+  let conn: Connection | null = null;
+  let markClosed = () => {};
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const onData = (chunk: Buffer) => conn?.input(chunk);
+  const onClose = () => {
+    markClosed();
+    if (!conn) return;
+    live.delete(conn);
+    conn.transportClosed();
+  };
   const transport: Transport = {
     ip,
     send(data) {
@@ -91,8 +101,17 @@ function accept(host: ServerHost, raw: Socket, traits: ListenerTraits, secureCon
       raw.off("data", onData);
       const secure = new TLSSocket(raw, { isServer: true, secureContext });
       socket = secure;
-      secure.on("secure", () => conn?.secured());
-      secure.on("data", onData);
+      let isSecured = false;
+      const secured = () => {
+        if (!isSecured) conn?.secured();
+        isSecured = true;
+      };
+      secure.on("secure", secured);
+      // Data only flows after the handshake; should it ever come before "secure", it still counts.
+      secure.on("data", (chunk: Buffer) => {
+        secured();
+        onData(chunk);
+      });
       secure.on("error", (err) => {
         host.log.debug({ ip, err: err.message }, "xmpp TLS error");
         secure.destroy();
@@ -105,16 +124,8 @@ function accept(host: ServerHost, raw: Socket, traits: ListenerTraits, secureCon
       setTimeout(() => socket.destroy(), LINGER_MS).unref();
     },
   };
-  const conn = attach(host, transport, traits);
+  conn = attach(host, transport, traits);
   if (!conn) return;
-  let markClosed = () => {};
-  const closed = new Promise<void>((resolve) => (markClosed = resolve));
-  const onData = (chunk: Buffer) => conn.input(chunk);
-  const onClose = () => {
-    markClosed();
-    live.delete(conn);
-    conn.transportClosed();
-  };
   live.set(conn, closed);
   raw.on("data", onData);
   raw.on("close", onClose);

@@ -77,6 +77,8 @@ export class Connection {
   #isHeaderSent = false;
   #isClosed = false;
   #isTlsPending = false;
+  /** Output held while one input chunk is handled, written at once (fewer TLS records). */
+  #batch: string[] | null = null;
 
   constructor(
     readonly transport: Transport,
@@ -110,13 +112,29 @@ export class Connection {
 
   input(bytes: Uint8Array | string): void {
     if (this.#isClosed || this.#isTlsPending) return;
-    this.onInput();
-    this.#parser.write(bytes);
+    // Called from a socket's data event: nothing may escape into the socket loop.
+    try {
+      this.onInput();
+      this.#batch = [];
+      this.#parser.write(bytes);
+      this.#flush();
+    } catch (err) {
+      this.log.error({ err, ip: this.ip }, "xmpp connection failed");
+      if (!this.#isClosed) this.#end();
+    }
   }
 
   send(stanza: Element | string): void {
     if (this.#isClosed) return;
-    this.transport.send(typeof stanza === "string" ? stanza : stanza.toString());
+    const data = typeof stanza === "string" ? stanza : stanza.toString();
+    if (this.#batch) this.#batch.push(data);
+    else this.transport.send(data);
+  }
+
+  #flush(): void {
+    const batch = this.#batch;
+    this.#batch = null;
+    if (batch?.length) this.transport.send(batch.join(""));
   }
 
   /** Expects a new stream header on the same transport (after SASL success). */
@@ -134,6 +152,7 @@ export class Connection {
   startTls(): void {
     this.#isTlsPending = true;
     this.restart();
+    this.#flush();
     this.transport.startTls();
   }
 
@@ -167,6 +186,7 @@ export class Connection {
   }
 
   #end(): void {
+    this.#flush();
     this.#isClosed = true;
     this.transport.end();
     this.host.router.unbind(this);
