@@ -285,3 +285,23 @@ describe("the registry's routes, walked", () => {
     expect(t.db.query("SELECT (SELECT count(*) FROM users) AS u, (SELECT count(*) FROM user_groups) AS g, (SELECT count(*) FROM entities) AS e, (SELECT count(*) FROM user_grants) AS k").get()).toEqual(before);
   });
 });
+
+describe("a user's API tokens on its page", () => {
+  test("a super-administrator sees another user's live tokens and revokes one", async () => {
+    const { t, c } = await admin();
+    await multipart(c, "/users", userFields("ada"));
+    const id = (t.db.query("SELECT id FROM users WHERE login = 'ada'").get() as { id: number }).id;
+    const issued = await t.client("192.0.2.8").request("POST", "/api/v1/tokens", { json: { username: "ada", password: strong, name: "backup-script" } });
+    expect(issued.status).toBe(201);
+    const { token } = (await issued.json()) as { token: string };
+    const page = await c.page(`/users/${id}/edit`);
+    expect(page.html).toContain("Jetons d&#x27;API de l&#x27;utilisateur");
+    expect(page.html).toContain("backup-script");
+    const tokenId = (t.db.query("SELECT id FROM api_tokens WHERE user_id = ?").get(id) as { id: number }).id;
+    const revoked = await c.post(`/users/${id}/tokens/${tokenId}/revoke`);
+    expect(revoked.headers.get("location")).toBe(`/users/${id}/edit`);
+    const after = await t.client().request("GET", "/api/v1/account", { headers: { authorization: `Bearer ${token}` } });
+    expect(after.status).toBe(401);
+    expect(t.db.query("SELECT count(*) AS n FROM history WHERE action = 'history.token.revoked'").get()).toEqual({ n: 1 });
+  });
+});

@@ -7,6 +7,9 @@ import type { Web } from "../../web/app.tsx";
 import type { RequestContext } from "../../web/context.ts";
 import { html, redirect } from "../../web/respond.ts";
 import { AclEditor } from "../../../views/users/acl.tsx";
+import { UserTokens } from "../../../views/users/tokens.tsx";
+import type { TokensService } from "../account/tokens.ts";
+import { formatForReader } from "../history/time.ts";
 import { UserForm, type UserFormValues } from "../../../views/users/form.tsx";
 import { UsersPage, UsersTable, type UsersTableProps } from "../../../views/users/list.tsx";
 import type { EntitiesService, Viewer } from "../entities/service.ts";
@@ -23,8 +26,8 @@ export function viewerOf(ctx: RequestContext): Viewer {
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 const strs = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined || v === "" ? [] : [String(v)]);
 
-export function registerUsers(web: Web, deps: { users: UsersService; groups: GroupsService; entities: EntitiesService; perms: DirectoryPermissions }): void {
-  const { users, groups, entities, perms } = deps;
+export function registerUsers(web: Web, deps: { users: UsersService; groups: GroupsService; entities: EntitiesService; perms: DirectoryPermissions; tokens?: TokensService }): void {
+  const { users, groups, entities, perms, tokens } = deps;
   const { access, registry } = web.deps;
 
   registry.menuEntry({ id: "users", section: "menu.section.admin", label: "nav.users", href: "/users", permission: perms.usersView, order: 100 });
@@ -92,8 +95,23 @@ export function registerUsers(web: Web, deps: { users: UsersService; groups: Gro
   web.route({
     method: "GET", path: "/users/:id/edit", permission: perms.usersEdit, kind: "page",
     handler: ({ ctx, params }) => {
-      const u = users.get(viewerOf(ctx), Number(params.id));
-      return web.page(ctx, { title: ctx.t("users.edit", { login: u.login }), current: "/users", body: <UserForm {...formProps(ctx, u.id, valuesOf(u), u.has_photo === 1)} /> });
+      const viewer = viewerOf(ctx);
+      const u = users.get(viewer, Number(params.id));
+      const form = <UserForm {...formProps(ctx, u.id, valuesOf(u), u.has_photo === 1)} />;
+      // Super-administrators see (and may revoke) the user's API tokens beside its form.
+      if (!viewer.isSuper || !tokens) return web.page(ctx, { title: ctx.t("users.edit", { login: u.login }), current: "/users", body: form });
+      const tz = web.deps.timeZone ?? "UTC";
+      const at = (ms: number | null) => (ms ? formatForReader(ms, tz, ctx.lang) : ctx.t("users.tokens.never"));
+      const list = tokens.list(u.id, 200).map((r) => tokens.info(r)).map((i) => ({ id: i.id, name: i.name, created: at(i.createdAt), expires: at(i.expiresAt), lastUsed: at(i.lastUsedAt), ip: i.sourceIp }));
+      return web.page(ctx, {
+        title: ctx.t("users.edit", { login: u.login }), current: "/users",
+        body: (
+          <div class="stack">
+            {form}
+            <UserTokens t={ctx.t} csrf={ctx.session!.csrf} userId={u.id} tokens={list} />
+          </div>
+        ),
+      });
     },
   });
 
@@ -121,6 +139,16 @@ export function registerUsers(web: Web, deps: { users: UsersService; groups: Gro
       return new Response(photo.photo as Uint8Array<ArrayBuffer>, {
         headers: { "content-type": photo.photo_type, "content-security-policy": "default-src 'none'", "cache-control": "private, max-age=300" },
       });
+    },
+  });
+
+  web.route({
+    method: "POST", path: "/users/:id/tokens/:tokenId/revoke", permission: perms.usersEdit, kind: "action",
+    handler: ({ ctx, params }) => {
+      const u = users.get(viewerOf(ctx), Number(params.id));
+      if (!tokens) throw new Invalid({ tokenId: "error.invalid" });
+      tokens.revoke(ctx.session!.user, Number(params.tokenId), ctx.ip);
+      return redirect(ctx, `/users/${u.id}/edit`);
     },
   });
 
