@@ -25,6 +25,9 @@ import { createRecorder, type Recorder } from "./features/history/service.ts";
 import { registerHistoryApi } from "./features/history/api.ts";
 import { registerHistory } from "./features/history/index.tsx";
 import { registerHealth, type ServiceStatus } from "./features/health/index.ts";
+import { registerInventoryApi } from "./features/inventory/api.ts";
+import { registerInventory } from "./features/inventory/index.tsx";
+import { registerInventoryImport } from "./features/inventory/endpoints.ts";
 import type { Logger } from "./log.ts";
 import { linkAgents } from "./features/machines/agents.ts";
 import { createEnrollmentService, type Endpoint } from "./features/machines/enrollment.ts";
@@ -80,7 +83,7 @@ export function buildApp(deps: AppDeps): App {
   registerStatic(web);
   registerHealth(web, services);
   registerAuth(web);
-  registerAccount(web);
+  const account = registerAccount(web);
 
   // Users, groups and entities: the rights everything else is checked against. A user's
   // keys are the union of its own and its groups'; cached until any grant or membership changes.
@@ -96,7 +99,7 @@ export function buildApp(deps: AppDeps): App {
     return keys;
   });
   const perms = declareDirectoryPermissions(registry);
-  registerUsers(web, { users, groups, entities, perms });
+  registerUsers(web, { users, groups, entities, perms, tokens: account.tokens });
   registerGroups(web, { groups, users, entities, perms });
   registerEntities(web, { entities, perms });
   registerUsersApi(web, { users, entities, perms });
@@ -113,6 +116,11 @@ export function buildApp(deps: AppDeps): App {
   const agents = linkAgents({ machines, channel: relay.channel, accounts: relay.accounts, recorder, log: deps.log });
   const enrollment = createEnrollmentService({ db: deps.db, clock: deps.clock, recorder, entities, machines, accounts: relay.accounts, channel: relay.channel, endpoint });
   registerMachines(web, { machines, enrollment, agents, entities });
+  // Inventories received (our agent, FusionInventory, the GLPI agent) and requested.
+  const inventoryImport = registerInventoryImport(web, { machines, entities, channel: relay.channel, accounts: relay.accounts });
+  // The inventory's pages, read API and widget (the import writes what they read).
+  const requests = { service: inventoryImport.requests, permission: inventoryImport.perms.request };
+  registerInventoryApi(web, registerInventory(web, { machines, entities, requests }));
 
   // Last: the dashboard shows the widgets every feature above declared.
   registerDashboard(web);

@@ -29,9 +29,11 @@ export interface Running {
 
 const BACKUPS_KEPT = 14;
 
-/** Plain HTTP keeps serving only what boot clients and probes need once HTTPS is on. */
+/** Plain HTTP keeps serving only what boot clients, probes and inventory agents need once HTTPS is on. */
 function servedOnPlainHttp(path: string): boolean {
-  return path === "/healthz" || path.startsWith("/boot/");
+  // FusionInventory and the GLPI agent are often pointed at http://…/inventory and do not
+  // follow a redirect on POST; without credentials (allowed networks) they post there.
+  return path === "/healthz" || path.startsWith("/boot/") || path === "/inventory";
 }
 
 export async function startServer(config: Config, opts: { clock?: Clock; print?: (line: string) => void } = {}): Promise<Running> {

@@ -12,6 +12,8 @@ import * as entities from "../features/entities/messages.ts";
 import * as groups from "../features/groups/messages.ts";
 import * as machines from "../features/machines/messages.ts";
 import * as history from "../features/history/messages.ts";
+import * as inventory from "../features/inventory/messages.ts";
+import * as inventoryImport from "../features/inventory/messages-import.ts";
 import * as users from "../features/users/messages.ts";
 
 export const fr = {
@@ -23,6 +25,8 @@ export const fr = {
   ...groups.fr,
   ...machines.fr,
   ...history.fr,
+  ...inventory.fr,
+  ...inventoryImport.fr,
   ...users.fr,
 };
 
@@ -37,5 +41,7 @@ export const en: Record<MessageKey, string> = {
   ...groups.en,
   ...machines.en,
   ...history.en,
+  ...inventory.en,
+  ...inventoryImport.en,
   ...users.en,
 };

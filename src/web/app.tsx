@@ -92,6 +92,7 @@ export class Web {
   /** The JSON routes declared with `api()`, with their schemas: what openapi.json is made of. */
   readonly apiSpecs: ApiSpec<TSchema, TSchema, TSchema, TSchema>[] = [];
   #bearer: BearerResolver | null = null;
+  #bodyLimits = new Map<string, number>();
 
   constructor(readonly deps: WebDeps) {
     this.app.onError(({ error, code, request }) => {
@@ -108,6 +109,11 @@ export class Web {
   /** The feature that owns API tokens installs how to resolve them; until then every token is refused. */
   useBearer(resolve: BearerResolver): void {
     this.#bearer = resolve;
+  }
+
+  /** A body limit other than `maxBodyBytes` for one exact path (uploads, inventories). */
+  limitBody(path: string, maxBytes: number): void {
+    this.#bodyLimits.set(path, maxBytes);
   }
 
   /** A JSON route with TypeBox schemas; see ./api.ts. */
@@ -210,7 +216,7 @@ export class Web {
     let res: Response;
     try {
       if (bearer !== null && !session) throw new Unauthorized("api.token.invalid");
-      const bounded = await boundedBody(request, this.deps.maxBodyBytes ?? 1 << 20);
+      const bounded = await boundedBody(request, this.#bodyLimits.get(url.pathname) ?? this.deps.maxBodyBytes ?? 1 << 20);
       if (bounded !== request) setContext(bounded, ctx);
       res = await this.app.handle(bounded);
     } catch (err) {

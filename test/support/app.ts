@@ -12,7 +12,8 @@ export interface TestApp {
   app: App;
   db: Database;
   clock: ManualClock;
-  client(ip?: string): Client;
+  /** A browser-like client; `https` makes its requests arrive as over the HTTPS listener. */
+  client(ip?: string, opts?: { https?: boolean }): Client;
   addUser(login: string, password: string, opts?: { isSuper?: boolean; mustChange?: boolean; email?: string }): Promise<number>;
 }
 
@@ -22,7 +23,7 @@ export function testApp(): TestApp {
   const app = buildApp({ db, clock, log: silentLogger });
   return {
     app, db, clock,
-    client: (ip = "192.0.2.10") => new Client(app, ip),
+    client: (ip = "192.0.2.10", opts = {}) => new Client(app, ip, opts.https ?? false),
     async addUser(login, password, opts = {}) {
       const row = db
         .query(
@@ -42,6 +43,7 @@ export class Client {
   constructor(
     readonly app: App,
     readonly ip: string,
+    readonly https = false,
   ) {}
 
   async request(method: string, path: string, opts: { form?: Record<string, string>; json?: unknown; headers?: Record<string, string>; body?: BodyInit } = {}): Promise<Response> {
@@ -55,7 +57,7 @@ export class Client {
       body = JSON.stringify(opts.json);
       headers.set("content-type", "application/json");
     }
-    const res = await this.app.web.fetch(new Request(`http://localhost${path}`, { method, headers, body }), { ip: this.ip });
+    const res = await this.app.web.fetch(new Request(`${this.https ? "https" : "http"}://localhost${path}`, { method, headers, body }), { ip: this.ip });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(";");
       const eq = pair!.indexOf("=");
