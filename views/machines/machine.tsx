@@ -16,7 +16,7 @@ export interface MachineView {
   facts: [string, string][];
 }
 
-export function MachinePage(props: { t: T; csrf: string; m: MachineView; canConsole: boolean; canBan: boolean; canDelete: boolean; actions: string[] }) {
+export function MachinePage(props: { t: T; csrf: string; m: MachineView; canConsole: boolean; canBan: boolean; canDelete: boolean; actions: string[]; canInventory?: boolean }) {
   const { t, m } = props;
   return (
     <section class="stack" data-live-page>
@@ -40,6 +40,11 @@ export function MachinePage(props: { t: T; csrf: string; m: MachineView; canCons
         <section class="card">
           <h2 safe>{t("machine.actions")}</h2>
           <div class="action-frame">
+            {when(props.canInventory !== false, () => (
+              <a class="button" href={`/computers/${m.id}/inventory`} safe>
+                {t("inv.open")}
+              </a>
+            ))}
             {when(props.canConsole, () => (
               <>
                 <button type="button" hx-post={`/computers/${m.id}/console`} hx-vals='{"action":"ping"}' hx-target="#console-output" hx-swap="innerHTML" safe>
