@@ -146,7 +146,7 @@ export function registerMachines(web: Web, deps: { machines: MachinesService; en
       ];
       return web.page(ctx, {
         title: ctx.t("machine.title", { name: m.hostname }), current: "/computers",
-        body: <MachinePage t={ctx.t} csrf={ctx.session!.csrf} m={{ id: m.id, hostname: m.hostname, online: m.online === 1, banned: m.banned === 1, facts }} canConsole={access.can(viewer, perms.console)} canBan={access.can(viewer, perms.ban)} canDelete={access.can(viewer, perms.del)} actions={Object.keys(actions)} />,
+        body: <MachinePage t={ctx.t} csrf={ctx.session!.csrf} m={{ id: m.id, hostname: m.hostname, online: m.online === 1, banned: m.banned === 1, facts }} canConsole={access.can(viewer, perms.console)} canBan={access.can(viewer, perms.ban)} canDelete={access.can(viewer, perms.del)} canInventory={access.can(viewer, "inventory.view")} actions={Object.keys(actions)} />,
       });
     },
   });
