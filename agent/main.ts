@@ -1,8 +1,8 @@
 /**
  * @module agent/main
  * `medulla-agent`: the endpoint agent's single executable (built by scripts/build.ts into
- * dist/agent/medulla-agent-<os>-<arch>). Commands: enroll, run, status, install,
- * uninstall, simulate, version, help. Every command takes `--config PATH` (or
+ * dist/agent/medulla-agent-<os>-<arch>). Commands: enroll, run, status, inventory,
+ * install, uninstall, simulate, version, help. Every command takes `--config PATH` (or
  * MEDULLA_AGENT_CONFIG); errors are one clear line on stderr and a non-zero exit code.
  */
 import { readFile } from "node:fs/promises";
@@ -11,7 +11,8 @@ import { flag, intFlag, parseArgs, UsageError, type ParsedArgs } from "./src/arg
 import { loadConfig } from "./src/config.ts";
 import { enroll } from "./src/enroll.ts";
 import { normalizeArch } from "./src/facts/index.ts";
-import { createLogger, isLogLevel } from "./src/log.ts";
+import { collectInventory, describeResult, inventoryOnce } from "./src/inventory/index.ts";
+import { createLogger, isLogLevel, type Logger } from "./src/log.ts";
 import { agentOs, resolveConfigPath } from "./src/paths.ts";
 import { loadPinnedCa, runAgent } from "./src/run.ts";
 import { applyPlan, currentProgram, describePlan, installPlan, serviceManagerProblem, uninstallPlan } from "./src/service/index.ts";
@@ -24,6 +25,7 @@ usage:
   medulla-agent enroll --server https://HOST:8443 --token TOKEN --ca sha256:HEX [--force]
   medulla-agent run [--log-level debug|info|warn|error]
   medulla-agent status [--json]
+  medulla-agent inventory [--print] [--force] [--log-level LEVEL]
   medulla-agent install [--dry-run]
   medulla-agent uninstall [--dry-run]
   medulla-agent simulate --server HOST[:PORT] --ca-file PEM (--credentials FILE | --count N --password P --domain D)
@@ -34,7 +36,7 @@ every command takes --config PATH (default ${resolveConfigPath(undefined, {})}; 
 
 const KNOWN = {
   values: ["config", "server", "token", "ca", "log-level", "count", "prefix", "credentials", "password", "domain", "server-jid", "ca-file", "rate", "hold", "pings", "spread", "timeout"],
-  booleans: ["force", "json", "dry-run", "help"],
+  booleans: ["force", "json", "dry-run", "help", "print"],
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -51,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
       console.log(args.flags.json ? JSON.stringify(s, null, 2) : formatStatus(s).join("\n"));
       return s.enrolled ? 0 : 1;
     }
+    case "inventory":
+      return cmdInventory(args, configPath);
     case "install":
     case "uninstall":
       return cmdService(args, configPath);
@@ -72,16 +76,44 @@ async function cmdEnroll(args: ParsedArgs, configPath: string): Promise<number> 
   if (!server || !token || !ca) throw new UsageError("enroll needs --server, --token and --ca");
   const c = await enroll({ server, token, ca, configPath, force: !!args.flags.force, timeoutMs: intFlag(args, "timeout", 30, 1, 600) * 1000 });
   console.log(`enrolled as ${c.xmpp.jid} (machine ${c.agent.id}); config written to ${configPath}, CA pinned in ${c.server.caFile}`);
+  // The first full inventory, right away; a failure leaves it to the service (within minutes of its start).
+  // The config as saved: it keeps a hand-set [inventory] section that `enroll` carried over.
+  const saved = await loadConfig(configPath);
+  const config = saved.kind === "ok" ? saved.config : c;
+  const log = createLogger("warn");
+  const result = await inventoryOnce({ config, ca: await loadPinnedCa(config), log, reason: "enrollment", force: true }).catch((e: Error) => ({ status: "failed" as const, error: e.message }));
+  console.log(result.status === "failed" || result.status === "refused" ? `${describeResult(result)}; the agent sends it once it runs` : describeResult(result));
   return 0;
+}
+
+function commandLogger(args: ParsedArgs, configured: string | undefined): Logger {
+  const level = flag(args, "log-level") ?? configured ?? "info";
+  if (!isLogLevel(level)) throw new UsageError("--log-level must be debug, info, warn or error");
+  return createLogger(level);
+}
+
+/** `inventory --print` writes the document to stdout (nothing sent); otherwise it is posted now. */
+async function cmdInventory(args: ParsedArgs, configPath: string): Promise<number> {
+  const load = await loadConfig(configPath);
+  const log = commandLogger(args, load.kind === "ok" ? load.config.agent.logLevel : undefined);
+  if (args.flags.print) {
+    if (load.kind !== "ok") log.warn(`${configPath} is not an enrolled config; the document carries no agent id`);
+    const doc = await collectInventory({ agentId: load.kind === "ok" ? load.config.agent.id : "", warn: (w) => log.warn(`inventory: ${w}`) });
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return 0;
+  }
+  if (load.kind === "missing") throw new Error(`${configPath} not found: enroll first (or use --print to see the inventory without sending it)`);
+  if (load.kind === "invalid") throw new Error(load.problems.join("; "));
+  const result = await inventoryOnce({ config: load.config, ca: await loadPinnedCa(load.config), log, reason: "command line", force: !!args.flags.force });
+  console.log(describeResult(result));
+  return result.status === "sent" || result.status === "unchanged" ? 0 : 1;
 }
 
 async function cmdRun(args: ParsedArgs, configPath: string): Promise<number> {
   const load = await loadConfig(configPath);
   if (load.kind === "missing") throw new Error(`${configPath} not found: enroll first (medulla-agent enroll --server … --token … --ca …)`);
   if (load.kind === "invalid") throw new Error(load.problems.join("; "));
-  const level = flag(args, "log-level") ?? load.config.agent.logLevel;
-  if (!isLogLevel(level)) throw new UsageError("--log-level must be debug, info, warn or error");
-  const log = createLogger(level);
+  const log = commandLogger(args, load.config.agent.logLevel);
   for (const w of load.warnings) log.warn(w);
   const stop = new AbortController();
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => stop.abort());

@@ -4,6 +4,7 @@
  * "Exponential Backoff And Jitter"): the n-th retry waits a uniformly random time in
  * [0, min(cap, base·2^n)). Spread this way, a thousand agents that lose the server at the
  * same moment do not come back at the same moment. `random` is injectable for tests.
+ * `sleep` waits such a delay and ends early when the agent stops.
  */
 export interface BackoffOptions {
   baseMs: number;
@@ -34,4 +35,18 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Sleeps up to `ms`, or less when the signal aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

@@ -5,6 +5,7 @@
  *   [server]  url = https://medulla.lan:8443   cafingerprint = sha256:…   cafile = …/agent.ca.pem
  *   [xmpp]    jid = … password = … host = … port = 5222 domain = … serverjid = …
  *   [agent]   id = <machine id>  loglevel = info  heartbeat = 60  factsinterval = 300
+ *   [inventory] interval = 86400   (seconds between scheduled inventories, jittered; 0 = none)
  *
  * Read into one typed, validated object; written atomically with mode 0600 because it
  * holds the agent's password. Unknown keys are kept on rewrite so that a hand-added
@@ -20,6 +21,8 @@ export interface AgentConfig {
   server: { url: string; caFingerprint: string; caFile: string };
   xmpp: { jid: string; password: string; host: string; port: number; domain: string; serverJid: string };
   agent: { id: string; logLevel: LogLevel; heartbeatSeconds: number; factsIntervalSeconds: number };
+  /** Present only when the file sets it; `DEFAULTS.inventoryIntervalSeconds` otherwise. */
+  inventory?: { intervalSeconds: number };
 }
 
 export type ConfigLoad =
@@ -27,7 +30,7 @@ export type ConfigLoad =
   | { kind: "invalid"; path: string; problems: string[]; warnings: string[] }
   | { kind: "ok"; config: AgentConfig; warnings: string[]; raw: IniData };
 
-export const DEFAULTS = { logLevel: "info" as LogLevel, heartbeatSeconds: 60, factsIntervalSeconds: 300, xmppPort: 5222 };
+export const DEFAULTS = { logLevel: "info" as LogLevel, heartbeatSeconds: 60, factsIntervalSeconds: 300, xmppPort: 5222, inventoryIntervalSeconds: 86_400 };
 const FINGERPRINT = /^sha256:[0-9a-f]{64}$/;
 
 /** Accepts `sha256:HEX`, bare HEX, and colon-separated HEX (as openssl prints it). */
@@ -92,6 +95,11 @@ export function configFromText(path: string, text: string): ConfigLoad {
       factsIntervalSeconds: int("agent", "factsinterval", DEFAULTS.factsIntervalSeconds, 10, 86400),
     },
   };
+  if (get("inventory", "interval")) {
+    const seconds = int("inventory", "interval", DEFAULTS.inventoryIntervalSeconds, 0, 30 * 86400);
+    if (seconds > 0 && seconds < 600) problems.push(`${path}: [inventory] interval must be 0 (no scheduled inventory) or at least 600 seconds, not ${seconds}`);
+    config.inventory = { intervalSeconds: seconds };
+  }
   if (problems.length) return { kind: "invalid", path, problems, warnings };
   return { kind: "ok", config, warnings, raw: data };
 }
@@ -108,6 +116,7 @@ export function configToIni(c: Omit<AgentConfig, "path">, keep: IniData = {}): s
     heartbeat: String(c.agent.heartbeatSeconds),
     factsinterval: String(c.agent.factsIntervalSeconds),
   });
+  if (c.inventory) put("inventory", { interval: String(c.inventory.intervalSeconds) });
   for (const [s, entries] of Object.entries(keep)) if (!(s in merged)) merged[s] = entries;
   return stringifyIni(merged, ["Medulla agent configuration, written by `medulla-agent enroll`.", "It holds the agent's password: keep it readable by root/SYSTEM only."]);
 }

@@ -1,18 +1,22 @@
 /**
  * @module agent/handlers
  * What the agent answers, as a pure function from a message body to a reply: `ping`,
- * `agentversion`, `machinefacts`. Replies (`result…`) are handed back to the caller to
- * match with its pending requests. A malformed or unknown request gets `errorReply` and a
+ * `agentversion`, `machinefacts`, `inventory` (accepted at once or refused as busy; the
+ * inventory itself goes over HTTPS, agent/src/inventory). Replies (`result…`) are handed
+ * back to the caller to match with its pending requests. A malformed or unknown request gets `errorReply` and a
  * log line; a malformed reply gets only the log line, so two peers can never bounce error
  * replies at each other forever. A handler that fails answers `ret` 1 with the reason.
  */
 import { errorReply, parseEnvelope, reply, Ret, type Envelope } from "../../src/protocol/envelope.ts";
 import type { Facts } from "./facts/index.ts";
+import type { InventoryRunner } from "./inventory/runner.ts";
 
 export interface HandlerContext {
   facts(): Promise<Facts>;
   version: { version: string; os: string; arch: string };
   now(): number;
+  /** The inventory runner; `inventoryNow` is the hook for work that changes the machine (deployments). */
+  inventory?: Pick<InventoryRunner, "request" | "inventoryNow">;
 }
 
 export type Handled =
@@ -26,6 +30,7 @@ export const handlers: Record<string, Handler> = {
   ping: async (_req, ctx) => ({ time: ctx.now() }),
   agentversion: async (_req, ctx) => ({ ...ctx.version }),
   machinefacts: async (_req, ctx) => ({ ...(await ctx.facts()) }),
+  inventory: async (req, ctx) => (ctx.inventory ? ctx.inventory.request(req.data.force === true) : { accepted: false, reason: "this agent runs no inventory" }),
 };
 
 /** The action name of a body we could not parse, when it is readable at all. */

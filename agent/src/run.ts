@@ -5,22 +5,27 @@
  * session until the connection is lost, then waits a backoff delay with full jitter before
  * the next attempt. The attempt counter resets once a connection has held for a minute,
  * so a flapping server still pushes agents towards the cap. The state file beside the
- * config tells `status` how things stand.
+ * config tells `status` how things stand. The inventory schedule runs beside the
+ * connection (inventories go over HTTPS, not XMPP) and stops with it.
  */
 import { readFile } from "node:fs/promises";
 import { fingerprint } from "../../src/certs/index.ts";
 import { VERSION } from "../../src/version.ts";
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
+import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffOptions } from "./backoff.ts";
 import type { AgentConfig } from "./config.ts";
 import { collectFacts, normalizeArch, type Facts } from "./facts/index.ts";
 import type { HandlerContext } from "./handlers.ts";
+import { inventoryRunner } from "./inventory/index.ts";
+import type { InventoryRunner } from "./inventory/runner.ts";
 import type { Logger } from "./log.ts";
 import { agentOs, statePath } from "./paths.ts";
 import { AgentSession } from "./session.ts";
-import { StateFile } from "./state.ts";
+import { StateFile, stateFileStore } from "./state.ts";
 import { createXmppClient, DEFAULT_TIMEOUT_MS, xml, type XmppClient, type XmppOptions } from "./xmpp/client.ts";
 
 export const STABLE_AFTER_MS = 60_000;
+
+export { sleep };
 
 export interface RunDeps {
   log: Logger;
@@ -31,7 +36,12 @@ export interface RunDeps {
   timeoutMs?: number;
   /** Called after each attempt ends, for tests: the number of attempts so far. */
   onAttempt?: (n: number) => void;
+  /** The inventory runner to use instead of the one built from the config (tests). */
+  inventory?: (state: StateFile) => InventoryRunner;
 }
+
+/** How long a stopping agent waits for an inventory in progress before it leaves anyway. */
+const INVENTORY_STOP_GRACE_MS = 5_000;
 
 /** Reads the saved CA and checks it is still the one pinned in the config. */
 export async function loadPinnedCa(config: AgentConfig): Promise<string> {
@@ -48,19 +58,6 @@ export function localPart(jid: string): string {
   return at < 0 ? jid : jid.slice(0, at);
 }
 
-/** Sleeps up to `ms`, or less when the signal aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
 
 function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: Timer | undefined;
@@ -81,11 +78,14 @@ export async function runAgent(config: AgentConfig, deps: RunDeps): Promise<void
   const ca = await loadPinnedCa(config);
   const state = new StateFile(statePath(config.path));
   const facts = deps.facts ?? (() => collectFacts(config.agent.id));
+  const inventory = deps.inventory?.(state) ?? inventoryRunner({ config, ca, log, store: stateFileStore(state), signal });
   const ctx: HandlerContext = {
     facts,
     version: { version: VERSION, os: agentOs(), arch: normalizeArch(process.arch) },
     now: () => Date.now(),
+    inventory,
   };
+  const schedule = inventory.runSchedule().catch((e: Error) => log.error(`inventory schedule stopped: ${e.message}`));
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const make = deps.createClient ?? createXmppClient;
   let attempt = 0;
@@ -146,6 +146,9 @@ export async function runAgent(config: AgentConfig, deps: RunDeps): Promise<void
     await state.update({ state: "disconnected", lastError: reason, lastErrorAt: new Date().toISOString(), connectedSince: undefined });
     await sleep(delay, signal);
   }
+  const grace = new AbortController();
+  await Promise.race([schedule, sleep(INVENTORY_STOP_GRACE_MS, grace.signal)]);
+  grace.abort();
   await state.update({ state: "stopped", connectedSince: undefined });
   log.info("stopped");
 }

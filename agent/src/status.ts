@@ -3,7 +3,7 @@
  * `medulla-agent status`: what an admin at the machine needs to know, from files only
  * (no network): is there a config, is it enrolled, which server and JID, does the saved CA
  * still match the pin, is the service installed, and what the running agent last wrote in
- * its state file. `--json` prints the same as one object.
+ * its state file (connection, and the last and next inventory). `--json` prints the same as one object.
  */
 import { readFile } from "node:fs/promises";
 import { fingerprint } from "../../src/certs/index.ts";
@@ -79,5 +79,11 @@ export function formatStatus(s: Status, now = Date.now()): string[] {
   lines.push(`connection:    ${now_}; ${proc}; state written ${ago(c.updatedAt)}`);
   if (c.lastError) lines.push(`last error:    ${c.lastError} at ${c.lastErrorAt}`);
   lines.push(`last announce: ${ago(c.lastAnnounceAt)}`);
+  const inv = c.inventory;
+  if (inv) {
+    const last = inv.lastAt ? `${inv.lastResult ?? "sent"}, ${ago(inv.lastAt)}` : "none accepted yet";
+    lines.push(`inventory:     ${last}${inv.nextAt ? `; next due ${inv.nextAt}` : ""}`);
+    if (inv.lastError) lines.push(`  last error:  ${inv.lastError} at ${inv.lastErrorAt}`);
+  }
   return lines;
 }

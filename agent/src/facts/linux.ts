@@ -7,7 +7,7 @@
 import { cleanIdentity, cleanUuid } from "./identity.ts";
 
 /** os-release: KEY=value lines, values optionally quoted with shell escapes. */
-export function parseOsRelease(text: string): { name: string; version: string; id: string } {
+export function osReleaseValues(text: string): Record<string, string> {
   const v: Record<string, string> = {};
   for (const line of text.split(/\r?\n/)) {
     const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
@@ -17,6 +17,11 @@ export function parseOsRelease(text: string): { name: string; version: string; i
     if ((q === '"' || q === "'") && value.endsWith(q) && value.length >= 2) value = value.slice(1, -1);
     v[m[1]!] = value.replace(/\\(["'$`\\])/g, "$1");
   }
+  return v;
+}
+
+export function parseOsRelease(text: string): { name: string; version: string; id: string } {
+  const v = osReleaseValues(text);
   const name = v.PRETTY_NAME || [v.NAME, v.VERSION].filter(Boolean).join(" ") || "Linux";
   return { name, version: v.VERSION_ID || v.BUILD_ID || "", id: v.ID || "linux" };
 }
