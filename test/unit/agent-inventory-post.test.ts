@@ -185,7 +185,9 @@ describe("the run loop", () => {
         }),
     });
     const statePath = join(dir, "run", "agent.state.json");
-    while (!(await readState(statePath))?.inventory?.lastResult) await Bun.sleep(5);
+    for (const deadline = performance.now() + 10_000; !(await readState(statePath))?.inventory?.lastResult; await Bun.sleep(5)) {
+      if (performance.now() > deadline) throw new Error("timed out waiting for the inventory result in the state file");
+    }
     stop.abort();
     await running;
     expect(received[0]!.body).toEqual(DOC);

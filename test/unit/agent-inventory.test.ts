@@ -154,6 +154,15 @@ describe("schedule", () => {
 });
 
 /** A runner around fakes: a clock that sleeping advances, a memory store, a scripted server. */
+/** Waits for `done` with a real-time deadline: a runner that stopped fails the test instead of hanging it. */
+async function until(what: string, done: () => boolean, log: unknown, ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; runner log: ${JSON.stringify(log)}`);
+    await Bun.sleep(1);
+  }
+}
+
 function rig(o: { answers?: (PostOutcome | (() => PostOutcome))[]; intervalMs?: number; store?: InventoryStore; doc?: () => InventoryDocument; collect?: RunnerDeps["collect"]; retry?: RunnerDeps["retry"] } = {}) {
   let now = NOW.getTime();
   const sleeps: number[] = [];
@@ -182,8 +191,9 @@ function rig(o: { answers?: (PostOutcome | (() => PostOutcome))[]; intervalMs?: 
     sleep: async (ms) => {
       sleeps.push(ms);
       now += ms;
-      // Yield to the event loop, as a real timer would.
-      await new Promise((res) => setImmediate(res));
+      // Yield through the timer queue, as a real timer would: a chain of setImmediate
+      // callbacks can starve the test's own timer-based wait and never let it abort us.
+      await new Promise((res) => setTimeout(res, 0));
     },
     signal: abort.signal,
   });
@@ -311,7 +321,7 @@ describe("the runner", () => {
     const r = rig();
     const loop = r.runner.runSchedule();
     // Never inventoried: the first run comes within ten minutes.
-    while (r.sent.length < 2) await Bun.sleep(1);
+    await until("two inventories sent", () => r.sent.length >= 2, r.log);
     r.abort.abort();
     await loop;
     expect(r.sentAt[0]! - NOW.getTime()).toBeWithin(60_000, 600_001);
@@ -326,7 +336,7 @@ describe("the runner", () => {
     const due = Date.parse((await r.store.read()).nextAt!);
     expect(due - r.sentAt[1]!).toBeWithin(43_200_000, 129_600_000);
     const loop2 = again.runner.runSchedule();
-    while (again.sent.length < 1) await Bun.sleep(1);
+    await until("the inventory after the restart", () => again.sent.length >= 1, again.log);
     expect(again.sentAt[0]).toBeGreaterThanOrEqual(due);
     expect(again.sentAt[0]! - due).toBeLessThan(15 * 60_000);
     again.abort.abort();
