@@ -101,10 +101,12 @@ describe("the appliance in Chromium", () => {
     await widget().waitFor({ state: "hidden" });
     expect((await saved).status()).toBe(204);
     // With every widget hidden, the page says how to get them back.
-    for (const other of await page.locator("[data-widget]:visible [data-hide-widget]").all()) {
+    const visibleHide = page.locator("[data-widget]:visible [data-hide-widget]");
+    for (let left = await visibleHide.count(); left > 0; left = await visibleHide.count()) {
       saved = layoutSaved();
-      await other.click();
+      await visibleHide.first().click();
       expect((await saved).status()).toBe(204);
+      await page.waitForFunction((n) => document.querySelectorAll("[data-widget]:not([hidden])").length < n, left);
     }
     await page.locator("#dashboard-empty").waitFor({ state: "visible" });
 

@@ -24,6 +24,9 @@ export function linkAgents(deps: { machines: MachinesService; channel: AgentChan
 
   machines.resetPresence();
   channel.onPresence((ev) => {
+    // A restarted agent's new connection can be up before its old one is seen closing:
+    // the machine is offline only when no connection of its account is left.
+    if (!ev.available && channel.isOnline(ev.jid)) return;
     if (ev.available && ev.ip) ips.set(ev.jid, ev.ip);
     machines.presence(ev.jid, ev.available, ev.ip ?? "");
   });
