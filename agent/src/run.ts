@@ -111,7 +111,9 @@ export async function runAgent(config: AgentConfig, deps: RunDeps): Promise<void
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       log.info("connecting", { host: config.xmpp.host, port: config.xmpp.port, jid: config.xmpp.jid });
-      const full = await withDeadline(client.start(), timeoutMs * 3, "logging in");
+      // A login that stalls (seen rarely right after a restart, during the TLS upgrade) is
+      // abandoned at the connect timeout and retried, rather than held for minutes.
+      const full = await withDeadline(client.start(), timeoutMs, "logging in");
       connectedAt = Date.now();
       log.info("connected", { jid: full });
       await state.update({ state: "connected", connectedSince: new Date(connectedAt).toISOString() });
