@@ -39,6 +39,17 @@ const KNOWN = {
   booleans: ["force", "json", "dry-run", "help", "print"],
 };
 
+/**
+ * xmpp.js 0.14 leaves one promise unawaited when a socket is reset during a login: Bun treats
+ * that rejection as fatal and the whole agent would exit. The login itself already failed
+ * and is retried; a long-running agent logs such a stray rejection and carries on.
+ */
+function keepRunningOnStrayRejections(): void {
+  process.on("unhandledRejection", (reason) => {
+    console.error(`${new Date().toISOString()} WARN  ignored a stray rejection: ${reason instanceof Error ? reason.message : String(reason)}`);
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, KNOWN);
   if (args.flags.help) args.command = "help";
@@ -47,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
     case "enroll":
       return cmdEnroll(args, configPath);
     case "run":
+      keepRunningOnStrayRejections();
       return cmdRun(args, configPath);
     case "status": {
       const s = await gatherStatus(configPath);
@@ -59,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
     case "uninstall":
       return cmdService(args, configPath);
     case "simulate":
+      keepRunningOnStrayRejections();
       return cmdSimulate(args);
     case "version":
       console.log(`medulla-agent ${VERSION} (${agentOs()}-${normalizeArch(process.arch)})`);
