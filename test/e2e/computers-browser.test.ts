@@ -98,6 +98,14 @@ describe("an agent calling home, seen in Chromium", () => {
     await page.getByRole("button", { name: "Version de l'agent" }).click();
     await page.locator(".console-result").waitFor();
     expect(await page.locator(".console-result").innerText()).toContain('"action": "resultagentversion"');
+
+    // The agent sent its first inventory at enrollment: the machine is not in C9 ...
+    await page.goto(medulla.url("/computers/not-inventoried"));
+    expect(await page.locator(".empty-state").count()).toBe(1);
+    // ... and its inventory page takes a new request, which the agent accepts.
+    await page.goto(medulla.url("/computers/1/inventory"));
+    await page.getByRole("button", { name: "Demander un inventaire" }).click();
+    await waitFor("the agent's answer", async () => (await page.getByText("Inventaire demandé").count()) > 0);
   }, STEP);
 
   test("stopping the agent turns it offline in the open page", async () => {

@@ -24,7 +24,7 @@ export interface NotInventoriedRow {
   banned: boolean;
 }
 
-export function NotInventoriedPage(props: { t: T; csrf: string; rows: NotInventoriedRow[]; canBan: boolean; canDelete: boolean }) {
+export function NotInventoriedPage(props: { t: T; csrf: string; rows: NotInventoriedRow[]; canBan: boolean; canDelete: boolean; canRequestInventory: boolean }) {
   const { t } = props;
   return (
     <section data-live-page>
@@ -72,6 +72,13 @@ export function NotInventoriedPage(props: { t: T; csrf: string; rows: NotInvento
                   <td class="mono small" safe>{r.macs}</td>
                   <td safe>{r.ip}</td>
                   <td class="actions">
+                    {when(props.canRequestInventory && r.online && !r.banned, () => (
+                      <span id={`inv-request-${r.id}`}>
+                        <button type="button" class="link-button" hx-post={`/computers/${r.id}/inventory/request`} hx-target={`#inv-request-${r.id}`} hx-swap="innerHTML" safe>
+                          {t("inv.request")}
+                        </button>
+                      </span>
+                    ))}
                     {when(props.canBan, () => (
                       <form method="post" action={`/computers/${r.id}/${r.banned ? "unban" : "ban"}`} class="inline-form">
                         <CsrfField token={props.csrf} />

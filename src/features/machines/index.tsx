@@ -117,7 +117,7 @@ export function registerMachines(web: Web, deps: { machines: MachinesService; en
       }));
       return web.page(ctx, {
         title: ctx.t("notinv.title"), current: "/computers/not-inventoried",
-        body: <NotInventoriedPage t={ctx.t} csrf={ctx.session!.csrf} rows={rows} canBan={access.can(viewer, perms.ban)} canDelete={access.can(viewer, perms.del)} />,
+        body: <NotInventoriedPage t={ctx.t} csrf={ctx.session!.csrf} rows={rows} canBan={access.can(viewer, perms.ban)} canDelete={access.can(viewer, perms.del)} canRequestInventory={access.can(viewer, "inventory.request")} />,
       });
     },
   });
