@@ -166,6 +166,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
     );
   } else services.set("http", "off");
 
+
   const pidFile = join(config.dataDir, "medulla.pid");
   writeFileSync(pidFile, String(process.pid));
 

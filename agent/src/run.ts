@@ -73,6 +73,8 @@ export function describeError(e: unknown): string {
   return err?.message || err?.condition || String(e);
 }
 
+const resourceSuffix = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36);
+
 export async function runAgent(config: AgentConfig, deps: RunDeps): Promise<void> {
   const { log, signal } = deps;
   const ca = await loadPinnedCa(config);
@@ -100,7 +102,9 @@ export async function runAgent(config: AgentConfig, deps: RunDeps): Promise<void
       username: localPart(config.xmpp.jid),
       password: config.xmpp.password,
       ca,
-      resource: "agent",
+      // One resource per process: a restarted agent's new session never shares a full JID
+      // with its old one, whose late goodbye would otherwise be taken for the new one's.
+      resource: `agent-${resourceSuffix}`,
       timeoutMs,
     });
     client.entity.on("error", (e: Error) => log.debug(`xmpp: ${describeError(e)}`));

@@ -41,6 +41,9 @@ export function linkAgents(deps: { machines: MachinesService; channel: AgentChan
       return;
     }
     channel.send(jid, reply(env, { machineId: m.id }));
+    // An agent that announces itself is connected: this also settles the order of a
+    // restarted agent's old goodbye and new hello, which the relay may report either way.
+    if (channel.isOnline(jid) && m.online !== 1) machines.presence(jid, true, ips.get(jid) ?? "");
   });
 
   return {
