@@ -95,7 +95,6 @@ export const enCore: Record<keyof typeof frCore, string> = {
   "history.logout": "{login} signed out",
   "history.password.changed": "Password changed by {login}",
   "history.password.reset": "Password of {login} reset from the command line",
-  "history.dashboard.layout": "Dashboard layout saved",
   "history.backup.done": "Database backup: {file}",
   "history.backup.failed": "Database backup failed: {error}",
   "history.firstStart": "First start: root account created",

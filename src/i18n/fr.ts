@@ -94,7 +94,6 @@ export const frCore = {
   "history.logout": "Déconnexion de {login}",
   "history.password.changed": "Mot de passe modifié par {login}",
   "history.password.reset": "Mot de passe de {login} réinitialisé en ligne de commande",
-  "history.dashboard.layout": "Disposition du tableau de bord enregistrée",
   "history.backup.done": "Sauvegarde de la base de données : {file}",
   "history.backup.failed": "Échec de la sauvegarde de la base de données : {error}",
   "history.firstStart": "Premier démarrage : compte root créé",

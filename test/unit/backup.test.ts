@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tempDirs } from "../support/tmp.ts";
 import { backupDatabase, checkBackup, listBackups, restoreDatabase } from "../../src/db/backup.ts";

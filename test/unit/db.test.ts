@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tempDirs } from "../support/tmp.ts";
 import { DatabaseError, dumpSchema, openDatabase, schemaVersion } from "../../src/db/index.ts";

@@ -4,7 +4,7 @@
  * pages, the history read within one's modules, and openapi.json listing every route.
  */
 import { describe, expect, test } from "bun:test";
-import { testApp, type TestApp } from "../support/app.ts";
+import { testApp } from "../support/app.ts";
 
 const strong = "Correct-horse-7";
 

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tempDirs } from "../support/tmp.ts";
 
