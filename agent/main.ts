@@ -40,9 +40,10 @@ const KNOWN = {
 };
 
 /**
- * xmpp.js 0.14 leaves one promise unawaited when a socket is reset during a login: Bun treats
- * that rejection as fatal and the whole agent would exit. The login itself already failed
- * and is retried; a long-running agent logs such a stray rejection and carries on.
+ * A long-running agent must not exit on a promise rejected where nobody listens (Bun treats
+ * that as fatal). Our login (agent/src/xmpp/client.ts) no longer leaves one behind, as
+ * xmpp.js's own start() did on a socket reset; this guard stays for the library's other
+ * paths: such a rejection is logged and the agent carries on.
  */
 function keepRunningOnStrayRejections(): void {
   process.on("unhandledRejection", (reason) => {

@@ -115,8 +115,8 @@ export async function runAgent(config: AgentConfig, deps: RunDeps): Promise<void
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       log.info("connecting", { host: config.xmpp.host, port: config.xmpp.port, jid: config.xmpp.jid });
-      // A login that stalls (seen rarely right after a restart, during the TLS upgrade) is
-      // abandoned at the connect timeout and retried, rather than held for minutes.
+      // The login fails by itself when the server closes the socket (client.ts); this
+      // deadline is the last guard against any other stall: abandoned, then retried.
       const full = await withDeadline(client.start(), timeoutMs, "logging in");
       connectedAt = Date.now();
       log.info("connected", { jid: full });

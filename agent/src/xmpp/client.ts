@@ -146,9 +146,38 @@ export function createXmppClient(o: XmppOptions): XmppClient {
   return {
     entity,
     iqCaller,
+    // Not `entity.start()`: xmpp.js creates its "online" promise before opening the
+    // stream and leaves it unawaited when the open fails (a socket reset mid-login then
+    // surfaces as an unhandled rejection), and it never settles when the socket closes
+    // without an error (a stalled login). Ours settles on online, error, disconnect or the
+    // deadline, and is always awaited.
     async start() {
-      const online = await entity.start();
-      return online.toString();
+      if (entity.status !== "offline") throw new Error(`cannot log in: the connection is ${entity.status}`);
+      await entity.connect(entity.options.service);
+      const online = new Promise<{ toString(): string }>((resolve, reject) => {
+        const done = () => {
+          clearTimeout(timer);
+          entity.off("online", onOnline);
+          entity.off("error", onError);
+          entity.off("disconnect", onDisconnect);
+        };
+        const onOnline = (address: { toString(): string }) => (done(), resolve(address));
+        const onError = (err: Error) => (done(), reject(err));
+        // The reason (a TLS or SASL failure) is often emitted just after the socket closed:
+        // give it a moment to arrive, so the error names the cause, not the symptom.
+        const onDisconnect = () => setTimeout(() => (done(), reject(new Error("the server closed the connection during login"))), 100);
+        const timer = setTimeout(() => (done(), reject(new Error(`login did not complete within ${timeout * 2} ms`))), timeout * 2);
+        entity.on("online", onOnline);
+        entity.on("error", onError);
+        entity.on("disconnect", onDisconnect);
+      });
+      try {
+        await entity.open({ domain: o.domain, lang: entity.options.lang });
+      } catch (err) {
+        online.catch(() => undefined);
+        throw err;
+      }
+      return (await online).toString();
     },
     async ping(timeoutMs = timeout) {
       const started = performance.now();

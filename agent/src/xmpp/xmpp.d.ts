@@ -50,9 +50,11 @@ declare module "@xmpp/client-core" {
     timeout: number;
     transports: unknown[];
     socket: (EventEmitter & { secure?: boolean; destroy?: () => void; socket?: { destroy(): void } | null }) | null;
-    options: { service: string; domain: string };
+    options: { service: string; domain: string; lang?: string };
     isSecure(): boolean;
     start(): Promise<JID>;
+    connect(service: string): Promise<void>;
+    open(options: { domain: string; lang?: string }): Promise<Element>;
     stop(): Promise<unknown>;
     disconnect(): Promise<unknown>;
     restart(): Promise<unknown>;
