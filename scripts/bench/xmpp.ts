@@ -28,8 +28,9 @@
  *     the bot, a client connection, so its messages cross Prosody twice each way.
  *
  * Also the server's CPU time per login (Prosody's plus its bot's), which says more about the
- * server than the login rate does: with one simulator process the client is often the
- * bottleneck (it does the TLS and SCRAM work of every agent on one core).
+ * server than the login rate does. The agents are split over BENCH_XMPP_CLIENTS simulator
+ * processes (default 2): with one, the client was the bottleneck (it does the TLS and SCRAM
+ * work of every agent on one core, about 3 ms per login against the relay's 1.2 ms).
  *
  * BENCH_XMPP_RATE (default 400/s) is above what either server, or the one client process,
  * sustains on 2 cores, without a queue of logins so long that it only measures the queue.
@@ -189,50 +190,62 @@ interface Run {
   broadcast: { sent: number; answered: number; failed: number; totalMs: number; rtts: { samples: number; p50: number; p95: number; max: number } };
 }
 
-async function measure(files: Files, n: number, start: typeof startOurs, rate: number, timeoutS: number): Promise<Run> {
+async function measure(files: Files, n: number, start: typeof startOurs, rate: number, timeoutS: number, clients: number): Promise<Run> {
   // Each side starts on an idle machine if it can be had soon.
   const busy = await waitMachineQuiet({ maxMs: 15_000 });
   if (busy >= 0.2) note(`the machine is busy with other work (${busy.toFixed(2)} cores) and did not calm down within 15 s; measuring anyway`);
   const server = await start(files, n);
-  let sim: Child | undefined;
+  const sims: Child[] = [];
   try {
     await waitQuiet([server.pid, ...server.helpers], { maxMs: 10_000 });
     const idleRss = rssBytes(server.pid);
     note(`${server.name} ${n}: accounts in ${(server.accountsMs / 1000).toFixed(1)} s, idle RSS ${mb(idleRss)} MB, port ${server.port}`);
 
-    const cpuAt = () => ({ server: cpuTicks(server.pid), client: sim ? cpuTicks(sim.pid) : 0, helpers: server.helpers.reduce((t, p) => t + cpuTicks(p), 0), machine: machineBusyTicks(), at: performance.now() });
+    const cpuAt = () => ({ server: cpuTicks(server.pid), client: sims.reduce((t, c) => t + cpuTicks(c.pid), 0), helpers: server.helpers.reduce((t, p) => t + cpuTicks(p), 0), machine: machineBusyTicks(), at: performance.now() });
     const cpu0 = cpuAt();
     const overflows0 = listenOverflows();
-    let progress = { online: 0, failed: 0, started: 0 };
+    // The agents are split over `clients` processes (accounts by index: agent i goes to
+    // process i mod clients): one process doing every agent's TLS and SCRAM on one core is
+    // the bottleneck otherwise, and the rates would measure the client.
+    const progress = Array.from({ length: clients }, () => ({ online: 0, failed: 0, started: 0 }));
     let lastNote = 0;
-    sim = spawnChild(
-      [process.execPath, "--preload", join(import.meta.dir, "xmpp", "simulate-guard.ts"), join(ROOT, "agent/main.ts"), "simulate", "--server", `127.0.0.1:${server.port}`, "--ca-file", files.ca, "--count", String(n), "--password", PASSWORD, "--domain", DOMAIN, "--server-jid", server.serverJid, "--rate", String(rate), "--spread", "auto", "--hold", "3600", "--pings", "1", "--timeout", String(timeoutS)],
-      {
-        label: "simulate", cwd: ROOT,
-        onErr(line) {
-          if (line.startsWith("simulate-guard:")) note(`${server.name} ${n}: ${line}`);
-          const m = /simulate: (\d+) online, (\d+) failed, (\d+)\/\d+ started/.exec(line);
-          if (!m) return;
-          progress = { online: Number(m[1]), failed: Number(m[2]), started: Number(m[3]) };
-          if (performance.now() - lastNote > 10_000) {
-            lastNote = performance.now();
-            note(`${server.name} ${n}: ${line.slice(10)}`);
-          }
+    for (let c = 0; c < clients; c++) {
+      const mine = Array.from({ length: n }, (_, i) => i).filter((i) => i % clients === c).map((i) => ({ jid: `sim-${i + 1}@${DOMAIN}`, password: PASSWORD }));
+      const credFile = join(files.dir, `credentials-${c}.json`);
+      writeFileSync(credFile, JSON.stringify(mine));
+      const child = spawnChild(
+        [process.execPath, "--preload", join(import.meta.dir, "xmpp", "simulate-guard.ts"), join(ROOT, "agent/main.ts"), "simulate", "--server", `127.0.0.1:${server.port}`, "--ca-file", files.ca, "--credentials", credFile, "--prefix", `sim${c}`, "--domain", DOMAIN, "--server-jid", server.serverJid, "--rate", String(rate / clients), "--spread", "auto", "--hold", "3600", "--pings", "1", "--timeout", String(timeoutS)],
+        {
+          label: `simulate-${c}`, cwd: ROOT,
+          onErr(line) {
+            if (line.startsWith("simulate-guard:")) note(`${server.name} ${n}: ${line}`);
+            const m = /simulate: (\d+) online, (\d+) failed, (\d+)\/\d+ started/.exec(line);
+            if (!m) return;
+            progress[c] = { online: Number(m[1]), failed: Number(m[2]), started: Number(m[3]) };
+            if (performance.now() - lastNote > 10_000) {
+              lastNote = performance.now();
+              const t = total();
+              note(`${server.name} ${n}: ${t.online} online, ${t.failed} failed, ${t.started}/${n} started`);
+            }
+          },
         },
-      },
-    );
-    // Every login has succeeded or failed; then the simulator pings and the announces settle.
+      );
+      sims.push(child);
+    }
+    const total = () => progress.reduce((t, p) => ({ online: t.online + p.online, failed: t.failed + p.failed, started: t.started + p.started }), { online: 0, failed: 0, started: 0 });
+    // Every login has succeeded or failed; then the simulators ping and the announces settle.
     const deadline = performance.now() + 60_000 + n * 40 + (n / rate) * 1000;
-    while (!(progress.started === n && progress.online + progress.failed >= n)) {
-      if (sim.proc.exitCode !== null) throw new Error(`simulate exited early (${sim.proc.exitCode}):\n  ${sim.errTail.slice(-25).join("\n  ")}`);
-      if (performance.now() > deadline) throw new Error(`logins not done in time: ${JSON.stringify(progress)}`);
+    for (let t = total(); !(t.started === n && t.online + t.failed >= n); t = total()) {
+      const dead = sims.find((c) => c.proc.exitCode !== null);
+      if (dead) throw new Error(`simulate exited early (${dead.proc.exitCode}):\n  ${dead.errTail.slice(-25).join("\n  ")}`);
+      if (performance.now() > deadline) throw new Error(`logins not done in time: ${JSON.stringify(t)}`);
       await Bun.sleep(200);
     }
     const cpu1 = cpuAt();
     const cpu = { server: (cpu1.server - cpu0.server) / 100, client: cpu1.client / 100, helpers: (cpu1.helpers - cpu0.helpers) / 100, others: 0, seconds: (cpu1.at - cpu0.at) / 1000 };
     // Whatever else ran on the machine meanwhile (the benchmark does not own it).
     cpu.others = Math.max(0, (cpu1.machine - cpu0.machine) / 100 - cpu.server - cpu.client - cpu.helpers);
-    await waitQuiet([server.pid, sim.pid, ...server.helpers], { maxMs: 60_000 });
+    await waitQuiet([server.pid, ...sims.map((c) => c.pid), ...server.helpers], { maxMs: 60_000 });
     const loadedRss = rssBytes(server.pid);
     const overflows = listenOverflows() - overflows0;
     if (overflows) note(`${server.name} ${n}: the kernel dropped ${overflows} connections on full listen queues during the logins`);
@@ -245,15 +258,44 @@ async function measure(files: Files, n: number, start: typeof startOurs, rate: n
     }
     note(`${server.name} ${n}: loaded RSS ${mb(loadedRss)} MB; broadcast ${broadcast.answered}/${broadcast.sent} answered, all in ${broadcast.totalMs.toFixed(0)} ms`);
 
-    // SIGINT ends the hold: the simulator prints its summary and closes its connections.
-    sim.proc.kill("SIGINT");
-    const summaryLine = await sim.waitLine((l) => l.startsWith("{"), 180_000, "the simulator's summary");
-    await sim.stop(120_000);
-    return { server: server.name, n, accountsMs: server.accountsMs, idleRss, loadedRss, cpu, summary: JSON.parse(summaryLine) as SimulateSummary, broadcast };
+    // SIGINT ends the hold: each simulator prints its summary and closes its connections.
+    for (const c of sims) c.proc.kill("SIGINT");
+    const summaries: SimulateSummary[] = [];
+    for (const c of sims) {
+      summaries.push(JSON.parse(await c.waitLine((l) => l.startsWith("{"), 180_000, "a simulator's summary")) as SimulateSummary);
+      await c.stop(120_000);
+    }
+    return { server: server.name, n, accountsMs: server.accountsMs, idleRss, loadedRss, cpu, summary: mergeSummaries(summaries), broadcast };
   } finally {
-    await sim?.stop(10_000);
+    for (const c of sims) await c.stop(10_000);
     await server.stop();
   }
+}
+
+/**
+ * One summary for the agents of several simulator processes started together: counts add
+ * up; the login rate is all logins over the longest login window; percentiles are not
+ * mergeable exactly from summaries: p50 is the sample-weighted mean of the processes' p50s,
+ * the upper ones the worst process's (conservative).
+ */
+export function mergeSummaries(list: SimulateSummary[]): SimulateSummary {
+  if (list.length === 1) return list[0]!;
+  const sum = (f: (s: SimulateSummary) => number) => list.reduce((t, s) => t + f(s), 0);
+  const merge = (f: (s: SimulateSummary) => SimulateSummary["loginMs"]) => {
+    const samples = sum((s) => f(s).samples);
+    const worst = (k: "p90" | "p99" | "max") => Math.max(...list.map((s) => f(s)[k]));
+    return { samples, p50: samples ? Math.round((sum((s) => f(s).p50 * f(s).samples) / samples) * 10) / 10 : 0, p90: worst("p90"), p99: worst("p99"), max: worst("max") };
+  };
+  const windowS = Math.max(...list.map((s) => (s.loginRatePerSec ? s.loginMs.samples / s.loginRatePerSec : 0)));
+  const failures: Record<string, number> = {};
+  for (const s of list) for (const [k, v] of Object.entries(s.failures)) failures[k] = (failures[k] ?? 0) + v;
+  const loginMs = merge((s) => s.loginMs);
+  return {
+    count: sum((s) => s.count), online: sum((s) => s.online), failed: sum((s) => s.failed), failures,
+    durationMs: Math.max(...list.map((s) => s.durationMs)),
+    loginRatePerSec: windowS ? Math.round((loginMs.samples / windowS) * 10) / 10 : 0,
+    loginMs, announced: sum((s) => s.announced), announceFailed: sum((s) => s.announceFailed), rttMs: merge((s) => s.rttMs),
+  };
 }
 
 function reportPair(report: Report, n: number, ours: Run, peer: Run): void {
@@ -286,6 +328,7 @@ export default async function xmpp(report: Report): Promise<void> {
   const counts = envList("BENCH_XMPP_COUNTS", [5000, 10000]);
   const rate = envNumber("BENCH_XMPP_RATE", 400, 1, 100_000);
   const timeoutS = envNumber("BENCH_XMPP_TIMEOUT", 60, 1, 600);
+  const clients = envNumber("BENCH_XMPP_CLIENTS", 2, 1, 8);
   // For a quick look at one side: BENCH_XMPP_SERVERS=prosody (no comparison lines then).
   const servers = (process.env.BENCH_XMPP_SERVERS ?? "medulla,prosody").split(",").map((s) => s.trim());
   if (process.platform !== "linux") throw new Error("the xmpp suite reads /proc and spreads sources over 127.0.0.0/8: Linux only");
@@ -305,13 +348,13 @@ export default async function xmpp(report: Report): Promise<void> {
     writeFileSync(files.cert, certs.cert);
     writeFileSync(files.key, certs.key);
     writeFileSync(files.ca, certs.caCert);
-    note(`counts ${counts.join(", ")}, ramp ${rate}/s, client timeout ${timeoutS} s, SCRAM-SHA-256 ${ITERATIONS} rounds, one simulate process, 2 cores shared by client and server`);
+    note(`counts ${counts.join(", ")}, ramp ${rate}/s, client timeout ${timeoutS} s, SCRAM-SHA-256 ${ITERATIONS} rounds, ${clients} simulate process(es), 2 cores shared by clients and server`);
     for (const n of counts) {
       const runs: Partial<Record<"medulla" | "prosody", Run>> = {};
       for (const [key, start] of [["medulla", startOurs], ["prosody", startProsody]] as const) {
         if (!servers.includes(key)) continue;
         try {
-          runs[key] = await measure(files, n, start, rate, timeoutS);
+          runs[key] = await measure(files, n, start, rate, timeoutS, clients);
           note(describe(runs[key]!));
         } catch (e) {
           note(`${key} ${n}: not measured: ${(e as Error).message}`);
