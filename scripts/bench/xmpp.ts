@@ -18,6 +18,9 @@
  *   - announces answered: each agent's `announce` to the server's JID must be answered within
  *     the agent's 30 s request timeout (during the ramp, so it shows how well the server's
  *     JID keeps up while logins go on);
+ *   - memory per connection on a warm server: with N online, N/5 more log in; the RSS they
+ *     add per connection (the server's warm-up — JIT code, heap and cache growth — is in
+ *     the average below, not in this one);
  *   - memory per connection: (RSS with N online − RSS idle) / N, both read from /proc once
  *     the processes are quiet; the bot's memory is not counted as Prosody's;
  *   - XEP-0199 ping round trip, client → server → client, one per connection, 100 in flight,
@@ -184,17 +187,60 @@ interface Run {
   accountsMs: number;
   idleRss: number;
   loadedRss: number;
+  /** KiB per connection of `extra` more connections once N were online (a warm server). */
+  marginalKiB: number;
   /** CPU seconds used during the logins (start of the simulator to all logins done). */
   cpu: { server: number; client: number; helpers: number; others: number; seconds: number };
   summary: SimulateSummary;
   broadcast: { sent: number; answered: number; failed: number; totalMs: number; rtts: { samples: number; p50: number; p95: number; max: number } };
 }
 
+/**
+ * With N agents online and the server quiet, `extra` more log in (accounts N+1…N+extra, one
+ * more simulator process); the RSS they add, per connection, once quiet again. They log off
+ * before the broadcast, so it still goes to N agents.
+ */
+async function marginal(files: Files, server: Server, n: number, extra: number, rate: number, timeoutS: number, before: number): Promise<number> {
+  const credFile = join(files.dir, "credentials-extra.json");
+  writeFileSync(credFile, JSON.stringify(Array.from({ length: extra }, (_, i) => ({ jid: `sim-${n + i + 1}@${DOMAIN}`, password: PASSWORD }))));
+  let done = 0;
+  const sim = spawnChild(
+    [process.execPath, "--preload", join(import.meta.dir, "xmpp", "simulate-guard.ts"), join(ROOT, "agent/main.ts"), "simulate", "--server", `127.0.0.1:${server.port}`, "--ca-file", files.ca, "--credentials", credFile, "--prefix", "extra", "--domain", DOMAIN, "--server-jid", server.serverJid, "--rate", String(rate / 2), "--spread", "auto", "--hold", "3600", "--pings", "0", "--timeout", String(timeoutS)],
+    {
+      label: "simulate-extra", cwd: ROOT,
+      onErr(line) {
+        const m = /simulate: (\d+) online, (\d+) failed, (\d+)\/\d+ started/.exec(line);
+        if (m && Number(m[3]) === extra) done = Number(m[1]) + Number(m[2]);
+      },
+    },
+  );
+  try {
+    const deadline = performance.now() + 60_000 + extra * 40;
+    while (done < extra) {
+      if (sim.proc.exitCode !== null) throw new Error(`the extra simulator exited early (${sim.proc.exitCode})`);
+      if (performance.now() > deadline) throw new Error("the extra logins did not finish in time");
+      await Bun.sleep(200);
+    }
+    await waitQuiet([server.pid, sim.pid, ...server.helpers], { maxMs: 60_000 });
+    const after = rssBytes(server.pid);
+    note(`${server.name} ${n}: ${extra} more connections on a warm server: RSS ${mb(before)} → ${mb(after)} MB`);
+    sim.proc.kill("SIGINT");
+    await sim.waitLine((l) => l.startsWith("{"), 120_000, "the extra simulator's summary");
+    return (after - before) / extra / 1024;
+  } finally {
+    await sim.stop(60_000);
+    await waitQuiet([server.pid, ...server.helpers], { maxMs: 30_000 });
+  }
+}
+
 async function measure(files: Files, n: number, start: typeof startOurs, rate: number, timeoutS: number, clients: number): Promise<Run> {
   // Each side starts on an idle machine if it can be had soon.
   const busy = await waitMachineQuiet({ maxMs: 15_000 });
   if (busy >= 0.2) note(`the machine is busy with other work (${busy.toFixed(2)} cores) and did not calm down within 15 s; measuring anyway`);
-  const server = await start(files, n);
+  // A fifth more accounts than agents: once the N are online, `extra` more log in, and the
+  // memory they add is the marginal cost of a connection on a warm server.
+  const extra = Math.max(1, Math.round(n / 5));
+  const server = await start(files, n + extra);
   const sims: Child[] = [];
   try {
     await waitQuiet([server.pid, ...server.helpers], { maxMs: 10_000 });
@@ -251,6 +297,8 @@ async function measure(files: Files, n: number, start: typeof startOurs, rate: n
     if (overflows) note(`${server.name} ${n}: the kernel dropped ${overflows} connections on full listen queues during the logins`);
     if (server.name === "medulla") note(`${server.name} ${n}: ${JSON.stringify(await server.control.command("stats", 10_000))}`);
 
+    const marginalRss = await marginal(files, server, n, extra, rate, timeoutS, loadedRss);
+
     const broadcast = await server.control.command<Run["broadcast"]>("broadcast 60000", 90_000);
     if (server.name === "medulla") {
       const gc = await server.control.command<{ rss: number; heapUsed: number }>("gc", 30_000);
@@ -265,7 +313,7 @@ async function measure(files: Files, n: number, start: typeof startOurs, rate: n
       summaries.push(JSON.parse(await c.waitLine((l) => l.startsWith("{"), 180_000, "a simulator's summary")) as SimulateSummary);
       await c.stop(120_000);
     }
-    return { server: server.name, n, accountsMs: server.accountsMs, idleRss, loadedRss, cpu, summary: mergeSummaries(summaries), broadcast };
+    return { server: server.name, n, accountsMs: server.accountsMs, idleRss, loadedRss, marginalKiB: marginalRss, cpu, summary: mergeSummaries(summaries), broadcast };
   } finally {
     for (const c of sims) await c.stop(10_000);
     await server.stop();
@@ -310,6 +358,7 @@ function reportPair(report: Report, n: number, ours: Run, peer: Run): void {
   const cpuPerLogin = (r: Run) => ((r.cpu.server + r.cpu.helpers) * 1000) / Math.max(1, r.summary.loginMs.samples);
   report({ name: name("server-cpu-per-login-lower-better"), value: cpuPerLogin(ours), unit: "ms", peer: { name: "prosody+bot", value: cpuPerLogin(peer) } });
   report({ name: name("memory-per-connection-lower-better"), value: perConn(ours), unit: "KiB", peer: { name: "prosody", value: perConn(peer) } });
+  report({ name: name("memory-per-extra-connection-warm-lower-better"), value: ours.marginalKiB, unit: "KiB", peer: { name: "prosody", value: peer.marginalKiB } });
   report({ name: name("xep0199-ping-p50-lower-better"), value: ours.summary.rttMs.p50, unit: "ms", peer: { name: "prosody", value: peer.summary.rttMs.p50 } });
   report({ name: name("xep0199-ping-p90-lower-better"), value: ours.summary.rttMs.p90, unit: "ms", peer: { name: "prosody", value: peer.summary.rttMs.p90 } });
   report({ name: name("broadcast-rtt-p50-lower-better"), value: ours.broadcast.rtts.p50, unit: "ms", peer: { name: "prosody+bot", value: peer.broadcast.rtts.p50 } });
