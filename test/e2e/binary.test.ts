@@ -84,7 +84,7 @@ describe("alone in an empty folder, HTTP and HTTPS on", () => {
   }, 30_000);
 
   test("/healthz answers on both services, not redirected", async () => {
-    const healthy = { status: "ok", services: { scheduler: "running", https: "running", xmpp: "running", http: "running" } };
+    const healthy = { status: "ok", services: { scheduler: "running", https: "running", xmpp: "running", http: "running", tftp: "off", proxydhcp: "off" } };
     for (const base of [http, https]) {
       const res = await fetch(`${base}/healthz`, { redirect: "manual", tls: { ca } });
       expect({ status: res.status, type: res.headers.get("content-type"), body: await res.json() }).toEqual({ status: 200, type: "application/json", body: healthy });

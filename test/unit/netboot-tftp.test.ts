@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ERR, negotiate, OP, parseRequest, resolveInRoot, startTftp, TftpError, type TftpServer, type TransferEvent } from "../../src/net/tftp/server.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
-const rrq = (file: string, mode = "octet", opts: Record<string, string> = {}, op = OP.RRQ) =>
+const rrq = (file: string, mode = "octet", opts: Record<string, string> = {}, op: number = OP.RRQ) =>
   Uint8Array.from([0, op, ...enc(file), 0, ...enc(mode), 0, ...Object.entries(opts).flatMap(([k, v]) => [...enc(k), 0, ...enc(v), 0])]);
 const ack = (n: number) => Uint8Array.of(0, OP.ACK, n >> 8, n & 255);
 

@@ -362,7 +362,7 @@ export async function startTftp(opts: TftpOptions): Promise<TftpServer> {
             else if (op === OP.ERROR) finish("failed", `client error ${(buf[2]! << 8) | buf[3]!}: ${new TextDecoder().decode(buf.subarray(4)).replace(/\0.*$/s, "").slice(0, 100)}`);
           },
           // ICMP port unreachable comes back as ECONNREFUSED: the client went away.
-          error(err) {
+          error(_s, err) {
             finish("failed", `client gone (${(err as { code?: string }).code ?? err.message})`);
           },
         },
