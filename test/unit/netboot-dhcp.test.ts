@@ -159,7 +159,7 @@ describe("captured packets (test/fixtures/dhcp)", () => {
       const raw = Buffer.from(readFileSync(join(dir, f), "utf8").replace(/\s+/g, ""), "hex");
       const view = pxeView(decode(raw));
       expect(view).toMatchObject(expected.view);
-      const a = answer(decode(raw), expected.port, policy);
+      const a = answer(decode(raw), expected.port, { ...policy, serverIp: "10.77.0.1", nextServer: "10.77.0.1", ipxeUrl: () => "http://10.77.0.1:8080/boot/menu.ipxe" });
       expect(a.kind === "reply" ? a.file : a.reason).toBe(expected.answer);
     });
   }

@@ -91,6 +91,26 @@ describe("request parsing and negotiation", () => {
 
 const realRoot = () => require("node:fs").realpathSync(root) as string;
 
+describe("captured requests (test/fixtures/tftp)", () => {
+  test("OVMF's read request: tsize, blksize 1468, windowsize 4", () => {
+    const raw = Buffer.from(readFileSync(join(import.meta.dir, "../fixtures/tftp/rrq-uefi-firmware.hex"), "utf8").trim(), "hex");
+    const req = parseRequest(raw);
+    expect(req).toEqual({ op: OP.RRQ, filename: "snponly.efi", mode: "octet", options: new Map([["tsize", "0"], ["blksize", "1468"], ["windowsize", "4"]]) });
+    expect(negotiate(req.options, 173792, { timeoutMs: 2000, maxBlksize: 65464, maxWindow: 64 })).toMatchObject({ blksize: 1468, windowsize: 4 });
+  });
+
+  test("the size probe (OACK, then error 8) is logged as declined, not failed", async () => {
+    const c = await client();
+    c.send(rrq("file.bin", "octet", { tsize: "0", blksize: "1468" }));
+    await c.wait(() => c.got.length >= 1);
+    c.send(Uint8Array.from([0, OP.ERROR, 0, 8, ...enc("User aborted the transfer"), 0]), c.got[0]!.port);
+    const deadline = Date.now() + 2000;
+    while (!events.some((e) => e.outcome === "declined") && Date.now() < deadline) await Bun.sleep(10);
+    expect(events.find((e) => e.outcome === "declined")?.reason).toBe("client error 8: User aborted the transfer");
+    c.sock.close();
+  });
+});
+
 describe("transfers", () => {
   test("plain RFC 1350 transfer, 512-byte blocks, with a lost ACK and duplicate ACKs", async () => {
     const c = await client();

@@ -131,7 +131,8 @@ function oackPacket(ack: Map<string, string>): Uint8Array {
 export interface TransferEvent {
   client: string;
   file: string;
-  outcome: "done" | "failed" | "refused";
+  /** declined: the client stopped after the OACK (a size probe, or options it refused). */
+  outcome: "done" | "failed" | "refused" | "declined";
   reason?: string;
   bytes: number;
   ms: number;
@@ -290,7 +291,7 @@ export async function startTftp(opts: TftpOptions): Promise<TftpServer> {
       body.copy(out, 4);
       return out;
     };
-    const finish = (outcome: "done" | "failed", reason?: string) => {
+    const finish = (outcome: "done" | "failed" | "declined", reason?: string) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
@@ -359,7 +360,13 @@ export async function startTftp(opts: TftpOptions): Promise<TftpServer> {
             if (buf.length < 4) return;
             const op = (buf[0]! << 8) | buf[1]!;
             if (op === OP.ACK) onAck((buf[2]! << 8) | buf[3]!);
-            else if (op === OP.ERROR) finish("failed", `client error ${(buf[2]! << 8) | buf[3]!}: ${new TextDecoder().decode(buf.subarray(4)).replace(/\0.*$/s, "").slice(0, 100)}`);
+            else if (op === OP.ERROR) {
+              const code = (buf[2]! << 8) | buf[3]!;
+              const why = `client error ${code}: ${new TextDecoder().decode(buf.subarray(4)).replace(/\0.*$/s, "").slice(0, 100)}`;
+              // UEFI firmwares ask once for the size only (tsize), then abort after the OACK: not a failure.
+              if (waitingOack && (code === ERR.OPTIONS || code === ERR.UNDEFINED)) finish("declined", why);
+              else finish("failed", why);
+            }
           },
           // ICMP port unreachable comes back as ECONNREFUSED: the client went away.
           error(_s, err) {
