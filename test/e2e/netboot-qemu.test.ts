@@ -75,7 +75,12 @@ let medullaOut = "";
 
 async function pump(stream: ReadableStream<Uint8Array>, add: (s: string) => void) {
   const dec = new TextDecoder();
-  for await (const chunk of stream) add(dec.decode(chunk, { stream: true }));
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    add(dec.decode(value, { stream: true }));
+  }
 }
 
 async function stopProc(p: Proc | null) {

@@ -369,8 +369,10 @@ export async function startTftp(opts: TftpOptions): Promise<TftpServer> {
             }
           },
           // ICMP port unreachable comes back as ECONNREFUSED: the client went away.
-          error(_s, err) {
-            finish("failed", `client gone (${(err as { code?: string }).code ?? err.message})`);
+          // (Bun 1.4 passes the error first, although its types say socket first: read either.)
+          error(a: unknown, b?: unknown) {
+            const err = (b ?? a) as { code?: string; message?: string } | undefined;
+            finish("failed", `client gone (${err?.code ?? err?.message ?? "socket error"})`);
           },
         },
       });
