@@ -281,15 +281,21 @@ export async function startTftp(opts: TftpOptions): Promise<TftpServer> {
     let waitingOack = neg.ack.size > 0;
     let tries = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    /** When the last window went out: the one timer checks it rather than being re-armed per block. */
+    let sentAt = 0;
     let finished = false;
-    const dataPacket = (k: number): Uint8Array => {
+    // Packet buffers reused per window slot: a send copies the bytes into the kernel at once.
+    const slots: Buffer[] = [];
+    const dataPacket = (k: number, slot: number): Uint8Array => {
       const body = reader.read(k * neg.blksize, neg.blksize);
-      const out = Buffer.allocUnsafe(4 + body.length);
+      let out = slots[slot];
+      if (!out) slots[slot] = out = Buffer.allocUnsafe(4 + neg.blksize);
       out[0] = 0;
       out[1] = OP.DATA;
-      out.writeUInt16BE((k + 1) & 0xffff, 2);
+      out[2] = ((k + 1) >> 8) & 0xff;
+      out[3] = (k + 1) & 0xff;
       body.copy(out, 4);
-      return out;
+      return body.length === neg.blksize ? out : out.subarray(0, 4 + body.length);
     };
     const finish = (outcome: "done" | "failed" | "declined", reason?: string) => {
       if (finished) return;
@@ -307,16 +313,24 @@ export async function startTftp(opts: TftpOptions): Promise<TftpServer> {
     };
     const handle = { abort: (reason: string) => finish("failed", reason) };
     const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(onTimeout, neg.timeoutMs);
+      sentAt = now();
+      if (timer === undefined) timer = setTimeout(check, neg.timeoutMs);
+    };
+    const check = () => {
+      timer = undefined;
+      if (finished) return;
+      const waited = now() - sentAt;
+      if (waited >= neg.timeoutMs - 1) onTimeout();
+      else timer = setTimeout(check, neg.timeoutMs - waited);
     };
     const sendWindow = () => {
-      const batch: (Uint8Array | number | string)[] = [];
-      while (next < total && next < base + neg.windowsize) {
-        batch.push(dataPacket(next), port, address);
-        next++;
+      if (neg.windowsize === 1) {
+        if (next < total && next < base + 1) sock.send(dataPacket(next++, 0), port, address);
+      } else {
+        const batch: (Uint8Array | number | string)[] = [];
+        for (let slot = 0; next < total && next < base + neg.windowsize; slot++) batch.push(dataPacket(next++, slot), port, address);
+        if (batch.length) sock.sendMany(batch as never);
       }
-      if (batch.length) sock.sendMany(batch as never);
       arm();
     };
     const onTimeout = () => {
