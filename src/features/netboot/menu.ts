@@ -5,7 +5,8 @@
  * default entry, timeout, another default after a wake-up sent by the appliance), and the
  * registration menu for unknown machines (SPEC I10: name, entity and group asked in iPXE).
  * Every value that came from the database or the client is cleaned for iPXE: menu texts
- * lose characters iPXE would read as syntax (`$`, `{`, `}`, `#`, quotes, line ends).
+ * lose characters iPXE would read as syntax (`$`, `{`, `}`, `#`, quotes, `&`, `|`, `;`,
+ * line ends) and accents (iPXE's console shows bytes, not UTF-8).
  */
 
 export interface MenuService {
@@ -23,7 +24,16 @@ export interface MenuSettings {
 
 /** Text shown by iPXE (menu titles, items, echo): no variables, comments, quotes or line ends. */
 export function ipxeText(s: string, max = 80): string {
-  return s.replace(/[\r\n\t]+/g, " ").replace(/[${}#"'\\&|;<>`]/g, "").replace(/[^\x20-\x7e\u00a0-\u00ff]/g, "?").trim().slice(0, max);
+  // iPXE's console shows bytes, not UTF-8: accents are dropped (é → e), other non-ASCII becomes "?".
+  return s
+    .replace(/[\r\n\t]+/g, " ")
+    .replace(/[›»]/g, ">")
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[${}#"'\\&|;<>`]/g, (c) => (c === ">" ? ">" : ""))
+    .replace(/[^\x20-\x7e]/g, "?")
+    .trim()
+    .slice(0, max);
 }
 
 /** A label-safe code (iPXE labels and item names). */
