@@ -123,7 +123,8 @@ export async function startNetbootRuntime(o: NetbootRuntimeOptions): Promise<Net
         proxy = await startProxyDhcp({
           bind: o.bind, dhcpPort: o.dhcpPort ?? 67, pxePort: o.pxePort ?? 4011, policy,
           onEvent: (e) => {
-            if (e.outcome === "ignored" && (e.reason === "not-pxe" || e.reason === "not-request")) return; // the site's other DHCP traffic
+            // The site's other DHCP traffic, and PXE clients' REQUESTs to the real DHCP server: not ours.
+            if (e.outcome === "ignored" && (e.reason === "not-pxe" || e.reason === "not-request" || e.reason === "other-server")) return;
             if (e.outcome === "malformed" && Date.now() - warned > 60_000) {
               warned = Date.now();
               log.warn({ from: e.from }, `proxydhcp: malformed packet ignored: ${e.reason}`);
