@@ -137,7 +137,8 @@ export async function startNetbootRuntime(o: NetbootRuntimeOptions): Promise<Net
           },
         });
         o.services.set("proxydhcp", "running");
-        log.info(`listening on udp ${o.bind}:${proxy.ports.dhcp} and ${o.bind}:${proxy.ports.pxe} (proxydhcp)`);
+        log.info(`listening on udp ${o.bind}:${proxy.ports.dhcp} (proxydhcp)`);
+        log.info(`listening on udp ${o.bind}:${proxy.ports.pxe} (proxydhcp, PXE)`);
       } catch (err) {
         o.services.set("proxydhcp", "failed");
         log.error({ setting: "MEDULLA_PROXYDHCP" }, `proxydhcp cannot start on ${o.bind}: ${(err as Error).message} (setting MEDULLA_PROXYDHCP; ports 67 and 4011 need root)`);
