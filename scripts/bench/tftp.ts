@@ -7,8 +7,9 @@
  *   - the same with windowsize 16 (RFC 7440; dnsmasq ignores the option, so it runs one
  *     block at a time: the ratio is the gain of windows);
  *   - 50 transfers at once of a 10 MB file each (windowsize 16): total throughput, and
- *     failures (an atftp exit code other than 0, or a short file).
- * Each figure is the median of 3 runs; MB = 10^6 bytes.
+ *     failures (an atftp exit code other than 0, or a short file), summed over the runs.
+ * Runs alternate between the two servers (this machine's load varies a lot); each figure is
+ * the median of 5 runs (3 for the concurrent one); MB = 10^6 bytes.
  */
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -40,15 +41,17 @@ async function atftp(address: string, file: string, out: string, window: boolean
 
 let rootDir = "";
 
-/** MB/s of one transfer of `file`, median of `runs`. */
-async function single(address: string, file: string, bytes: number, window: boolean, out: string, runs = 3): Promise<number> {
-  const rates: number[] = [];
+/** MB/s of one transfer of big.bin from each server, alternating (ours, dnsmasq, ours, …) so that the machine's load weighs on both alike; medians. */
+async function pair(window: boolean, out: string, runs = 5): Promise<{ ours: number; dnsmasq: number }> {
+  const rates = { ours: [] as number[], dnsmasq: [] as number[] };
   for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    if (!(await atftp(address, file, out, window))) throw new Error(`atftp from ${address} failed`);
-    rates.push(bytes / 1e6 / ((performance.now() - start) / 1000));
+    for (const [who, address] of [["ours", OURS], ["dnsmasq", DNSMASQ]] as const) {
+      const start = performance.now();
+      if (!(await atftp(address, "big.bin", out, window))) throw new Error(`atftp from ${who} failed`);
+      rates[who].push(BIG / 1e6 / ((performance.now() - start) / 1000));
+    }
   }
-  return median(rates);
+  return { ours: median(rates.ours), dnsmasq: median(rates.dnsmasq) };
 }
 
 async function concurrent(address: string): Promise<{ rate: number; failures: number }> {
@@ -83,16 +86,19 @@ export default async function tftp(report: Report): Promise<void> {
     await Bun.sleep(300); // dnsmasq binds quickly; give it a moment
 
     const out = join(dir, "out.bin");
-    const plainOurs = await single(OURS, "big.bin", BIG, false, out);
-    const plainDnsmasq = await single(DNSMASQ, "big.bin", BIG, false, out);
-    report({ name: "tftp-50MB-atftp-blksize1468", value: plainOurs, unit: "MB/s", peer: { name: "dnsmasq", value: plainDnsmasq } });
-    const winOurs = await single(OURS, "big.bin", BIG, true, out);
-    const winDnsmasq = await single(DNSMASQ, "big.bin", BIG, true, out);
-    report({ name: "tftp-50MB-atftp-blksize1468-windowsize16", value: winOurs, unit: "MB/s", peer: { name: "dnsmasq (no windowsize)", value: winDnsmasq } });
-    const cOurs = await concurrent(OURS);
-    const cDnsmasq = await concurrent(DNSMASQ);
+    const plain = await pair(false, out);
+    report({ name: "tftp-50MB-atftp-blksize1468", value: plain.ours, unit: "MB/s", peer: { name: "dnsmasq", value: plain.dnsmasq } });
+    const win = await pair(true, out);
+    report({ name: "tftp-50MB-atftp-blksize1468-windowsize16", value: win.ours, unit: "MB/s", peer: { name: "dnsmasq (no windowsize)", value: win.dnsmasq } });
+    const runsC = { ours: [] as { rate: number; failures: number }[], dnsmasq: [] as { rate: number; failures: number }[] };
+    for (let i = 0; i < 3; i++) {
+      runsC.ours.push(await concurrent(OURS));
+      runsC.dnsmasq.push(await concurrent(DNSMASQ));
+    }
+    const cOurs = { rate: median(runsC.ours.map((r) => r.rate)), failures: runsC.ours.reduce((n, r) => n + r.failures, 0) };
+    const cDnsmasq = { rate: median(runsC.dnsmasq.map((r) => r.rate)), failures: runsC.dnsmasq.reduce((n, r) => n + r.failures, 0) };
     report({
-      name: `tftp-${CONCURRENT}x10MB-concurrent-windowsize16 (failures: ours ${cOurs.failures}, dnsmasq ${cDnsmasq.failures})`,
+      name: `tftp-${CONCURRENT}x10MB-concurrent-windowsize16 (failures in 3 runs: ours ${cOurs.failures}, dnsmasq ${cDnsmasq.failures})`,
       value: cOurs.rate, unit: "MB/s total", peer: { name: "dnsmasq", value: cDnsmasq.rate },
     });
   } finally {

@@ -117,7 +117,17 @@ describe("captured requests (test/fixtures/tftp)", () => {
   });
 });
 
-describe("transfers", () => {
+for (const workers of [4, 0]) describe(`transfers (one block at a time on ${workers ? "worker threads" : "the event loop"})`, () => {
+  let saved: TftpServer;
+  beforeAll(async () => {
+    saved = server;
+    server = await startTftp({ root, bind: "127.0.0.1", port: 0, timeoutMs: 1000, retries: 2, lockstepWorkers: workers, onEvent: (e) => events.push(e) });
+  });
+  afterAll(async () => {
+    await server.stop();
+    server = saved;
+  });
+
   test("plain RFC 1350 transfer, 512-byte blocks, with a lost ACK and duplicate ACKs", async () => {
     // (the retransmission comes after the server's 1 s timeout)
     const c = await client();
