@@ -156,7 +156,8 @@ for (const workers of [4, 0]) describe(`transfers (one block at a time on ${work
       }
     }
     expect(Buffer.concat(parts)).toEqual(Buffer.from(data));
-    await c.wait(() => events.some((e) => e.file === "file.bin" && e.outcome === "done"));
+    await c.wait(() => events.some((e) => e.client.endsWith(`:${c.sock.port}`) && e.outcome === "done"));
+    expect(events.find((e) => e.client.endsWith(`:${c.sock.port}`))?.engine).toBe(workers ? "worker" : "event-loop");
     c.sock.close();
   });
 

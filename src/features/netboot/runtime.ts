@@ -90,7 +90,7 @@ export async function startNetbootRuntime(o: NetbootRuntimeOptions): Promise<Net
         root, bind: o.bind, port: o.tftpPort,
         onEvent: (e) => {
           const ip = e.client.replace(/:\d+$/, "");
-          netboot.log({ kind: "tftp", mac: "", ip, arch: "", what: e.file, outcome: e.outcome, detail: e.reason ?? `${e.bytes} B, ${e.ms} ms, blksize ${e.blksize ?? 512}, window ${e.windowsize ?? 1}`, machine_id: null });
+          netboot.log({ kind: "tftp", mac: "", ip, arch: "", what: e.file, outcome: e.outcome, detail: e.reason ?? `${e.bytes} B, ${e.ms} ms, blksize ${e.blksize ?? 512}, window ${e.windowsize ?? 1}${e.engine === "worker" ? ", worker" : ""}`, machine_id: null });
           if (e.outcome === "done" || e.outcome === "failed") {
             o.recorder.record({ module: "imaging", action: e.outcome === "done" ? "netboot.history.tftpDone" : "netboot.history.tftpFailed", params: { file: e.file, bytes: e.bytes, reason: e.reason ?? "" }, criterion: "none", who: ip, sourceIp: ip });
           }

@@ -142,6 +142,8 @@ export interface TransferEvent {
   ms: number;
   blksize?: number;
   windowsize?: number;
+  /** Which path served it: a worker thread (one block at a time) or the event loop. */
+  engine?: "worker" | "event-loop";
 }
 
 export interface TftpOptions {
@@ -296,7 +298,7 @@ export async function startTftp(opts: TftpOptions): Promise<TftpServer> {
         fastBusy++;
         const r = await fast.finally(() => fastBusy--);
         if (r.bytes !== -1) {
-          emit({ client, file: req.filename, outcome: r.outcome, reason: r.reason, bytes: r.bytes, ms: Math.round(now() - started), blksize: neg.blksize, windowsize: 1 });
+          emit({ client, file: req.filename, outcome: r.outcome, reason: r.reason, bytes: r.bytes, ms: Math.round(now() - started), blksize: neg.blksize, windowsize: 1, engine: "worker" });
           return;
         }
         // The fast path turned out to be unavailable: the event loop serves it.
@@ -341,7 +343,7 @@ export async function startTftp(opts: TftpOptions): Promise<TftpServer> {
       }
       sock?.close();
       const bytes = outcome === "done" ? reader.size : Math.min(base * neg.blksize, reader.size);
-      emit({ client, file: req.filename, outcome, reason, bytes, ms: Math.round(now() - started), blksize: neg.blksize, windowsize: neg.windowsize });
+      emit({ client, file: req.filename, outcome, reason, bytes, ms: Math.round(now() - started), blksize: neg.blksize, windowsize: neg.windowsize, engine: "event-loop" });
     };
     const handle = { abort: (reason: string) => finish("failed", reason) };
     const arm = () => {
