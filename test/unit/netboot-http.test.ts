@@ -161,6 +161,8 @@ describe("network boot pages", () => {
     await t.client("10.9.0.77").request("GET", "/boot/menu.ipxe?mac=00:11:22:33:44:66");
     const { html } = await c.page("/netboot/log");
     expect(html).toContain("00:11:22:33:44:66");
+    expect(html).toContain("menu d&#x27;enregistrement");
+    expect(html).toContain("machine inconnue");
     expect(html).toContain('data-live="netboot-log"');
   });
 });

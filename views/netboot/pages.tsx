@@ -259,6 +259,8 @@ export interface LogRowView {
   client: string;
   what: string;
   outcome: string;
+  /** The outcome's code: failures are highlighted. */
+  rawOutcome: string;
   detail: string;
 }
 
@@ -273,7 +275,7 @@ export function LogRows(props: { t: T; rows: LogRowView[] }) {
   return (
     <>
       {props.rows.map((r) => (
-        <tr id={`boot-request-${r.id}`} class={r.outcome === "failed" || r.outcome === "refused" || r.outcome === "malformed" ? "row-warn" : undefined}>
+        <tr id={`boot-request-${r.id}`} class={r.rawOutcome === "failed" || r.rawOutcome === "refused" || r.rawOutcome === "malformed" || r.rawOutcome === "send-failed" ? "row-warn" : undefined}>
           <td safe>{r.at}</td>
           <td safe>{r.kind}</td>
           <td class="mono" safe>{r.client}</td>

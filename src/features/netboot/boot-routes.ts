@@ -41,12 +41,12 @@ export function registerBootRoutes(web: Web, deps: { netboot: NetbootService; en
     const base = baseOf(request);
     const machine = netboot.identify(mac, uuid);
     if (!machine) {
-      netboot.log({ kind: "menu", mac, ip, arch, what: "registration menu", outcome: "unknown", detail: uuid, machine_id: null });
+      netboot.log({ kind: "menu", mac, ip, arch, what: "registration", outcome: "unknown", detail: uuid, machine_id: null });
       return registration(base, q);
     }
     const menu = netboot.menuOf(machine.id);
     const woke = netboot.woke(mac, menu);
-    netboot.log({ kind: "menu", mac, ip, arch, what: woke ? "menu (wake-up)" : "menu", outcome: "ok", detail: machine.hostname, machine_id: machine.id });
+    netboot.log({ kind: "menu", mac, ip, arch, what: woke ? "menu-wake" : "menu", outcome: "ok", detail: machine.hostname, machine_id: machine.id });
     web.deps.recorder.record({ module: "imaging", action: "netboot.history.menuServed", params: { name: machine.hostname, mac }, criterion: "machine", who: machine.hostname, sourceIp: ip, target: { type: "machine", id: machine.id, name: machine.hostname } });
     return machineMenu({
       base, title: `Medulla - ${machine.hostname}`, services: servicesFor(), woke,
@@ -70,7 +70,7 @@ export function registerBootRoutes(web: Web, deps: { netboot: NetbootService; en
     method: "GET", path: "/boot/menu.ipxe", permission: "public", kind: "api",
     handler: ({ request, query, ctx }) => {
       if (!str(query.mac)) {
-        netboot.log({ kind: "menu", mac: "", ip: ctx.ip, arch: "", what: "start script", outcome: "ok", detail: "", machine_id: null });
+        netboot.log({ kind: "menu", mac: "", ip: ctx.ip, arch: "", what: "start", outcome: "ok", detail: "", machine_id: null });
         return text(startScript(baseOf(request)));
       }
       return text(menuFor(request, query, ctx.ip));
@@ -80,7 +80,7 @@ export function registerBootRoutes(web: Web, deps: { netboot: NetbootService; en
   web.route({
     method: "GET", path: "/boot/register.ipxe", permission: "public", kind: "api",
     handler: ({ request, query, ctx }) => {
-      netboot.log({ kind: "menu", mac: str(query.mac, 40), ip: ctx.ip, arch: str(query.arch, 20), what: "registration menu", outcome: "ok", detail: "", machine_id: null });
+      netboot.log({ kind: "menu", mac: str(query.mac, 40), ip: ctx.ip, arch: str(query.arch, 20), what: "registration", outcome: "ok", detail: "", machine_id: null });
       return text(registration(baseOf(request), query));
     },
   });

@@ -221,11 +221,19 @@ export function registerNetboot(web: Web, deps: NetbootDeps): NetbootFeature {
   });
 
   // ---- live log of boot requests ----
-  const rowsFor = (rows: BootRequestRow[], lang: "fr" | "en"): LogRowView[] =>
-    rows.map((r) => ({
-      id: r.id, at: formatForReader(r.at, tz, lang), kind: r.kind, client: [r.hostname || "", r.mac, r.ip].filter(Boolean).join(" · "),
-      what: [r.what, r.arch].filter(Boolean).join(" · "), outcome: r.outcome, detail: r.detail,
+  // Kinds, outcomes and menu names are stored as codes and shown in the reader's language.
+  const label = (t: ReturnType<typeof translator>, key: string, raw: string) => {
+    const text = t(key as never);
+    return text === key ? raw : text;
+  };
+  const rowsFor = (rows: BootRequestRow[], lang: "fr" | "en"): LogRowView[] => {
+    const t = translator(lang);
+    return rows.map((r) => ({
+      id: r.id, at: formatForReader(r.at, tz, lang), kind: label(t, `netboot.kind.${r.kind}`, r.kind), client: [r.hostname || "", r.mac, r.ip].filter(Boolean).join(" · "),
+      what: [r.kind === "menu" ? label(t, `netboot.what.${r.what}`, r.what) : r.what, r.arch].filter(Boolean).join(" · "),
+      outcome: label(t, `netboot.outcome.${r.outcome}`, r.outcome), rawOutcome: r.outcome, detail: r.detail,
     }));
+  };
   web.route({
     method: "GET", path: "/netboot/log", permission: perms.view, kind: "page",
     handler: ({ ctx }) => web.page(ctx, { title: ctx.t("netboot.log.title"), current: "/netboot/log", body: <LogPage t={ctx.t} rows={rowsFor(netboot.recentRequests(100), ctx.lang)} /> }),
