@@ -165,4 +165,22 @@ describe("network boot pages", () => {
     expect(html).toContain("machine inconnue");
     expect(html).toContain('data-live="netboot-log"');
   });
+
+  test("a boot request reaches open log pages over the event stream", async () => {
+    const { t, c } = await admin();
+    const abort = new AbortController();
+    const res = await t.app.web.fetch(new Request("http://localhost/events", { headers: { cookie: `medulla_session=${c.cookies.get("medulla_session")}` }, signal: abort.signal }), { ip: c.ip });
+    const reader = res.body!.getReader();
+    let text = "";
+    await t.client("10.9.0.78").request("GET", "/boot/menu.ipxe?mac=00:11:22:33:44:77");
+    const deadline = Date.now() + 5000;
+    while (!text.includes("event: netboot-log") && Date.now() < deadline) {
+      const chunk = await Promise.race([reader.read(), Bun.sleep(1000).then(() => null)]);
+      if (chunk?.value) text += new TextDecoder().decode(chunk.value);
+    }
+    abort.abort();
+    await reader.cancel();
+    expect(text).toContain("event: netboot-log");
+    expect(text).toContain("00:11:22:33:44:77");
+  });
 });

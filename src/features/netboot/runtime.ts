@@ -120,8 +120,10 @@ export async function startNetbootRuntime(o: NetbootRuntimeOptions): Promise<Net
     const want = netboot.settings().proxyDhcp;
     if (want && !proxy) {
       try {
+        // DHCP discovers are broadcasts: a socket bound to one unicast address never sees them,
+        // so the proxy listens on every IPv4 address whatever MEDULLA_BIND says.
         proxy = await startProxyDhcp({
-          bind: o.bind, dhcpPort: o.dhcpPort ?? 67, pxePort: o.pxePort ?? 4011, policy,
+          bind: o.dhcpPort === undefined ? "0.0.0.0" : o.bind, dhcpPort: o.dhcpPort ?? 67, pxePort: o.pxePort ?? 4011, policy,
           onEvent: (e) => {
             // The site's other DHCP traffic, and PXE clients' REQUESTs to the real DHCP server: not ours.
             if (e.outcome === "ignored" && (e.reason === "not-pxe" || e.reason === "not-request" || e.reason === "other-server")) return;
@@ -137,8 +139,9 @@ export async function startNetbootRuntime(o: NetbootRuntimeOptions): Promise<Net
           },
         });
         o.services.set("proxydhcp", "running");
-        log.info(`listening on udp ${o.bind}:${proxy.ports.dhcp} (proxydhcp)`);
-        log.info(`listening on udp ${o.bind}:${proxy.ports.pxe} (proxydhcp, PXE)`);
+        const where = o.dhcpPort === undefined ? "0.0.0.0" : o.bind;
+        log.info(`listening on udp ${where}:${proxy.ports.dhcp} (proxydhcp)`);
+        log.info(`listening on udp ${where}:${proxy.ports.pxe} (proxydhcp, PXE)`);
       } catch (err) {
         o.services.set("proxydhcp", "failed");
         log.error({ setting: "MEDULLA_PROXYDHCP" }, `proxydhcp cannot start on ${o.bind}: ${(err as Error).message} (setting MEDULLA_PROXYDHCP; ports 67 and 4011 need root)`);
