@@ -33,6 +33,8 @@ import { linkAgents } from "./features/machines/agents.ts";
 import { createEnrollmentService, type Endpoint } from "./features/machines/enrollment.ts";
 import { registerMachines } from "./features/machines/index.tsx";
 import { createMachinesService } from "./features/machines/service.ts";
+import { registerNetboot, type NetbootFeature } from "./features/netboot/index.tsx";
+import type { BootEnvironment, RecentWake } from "./features/netboot/service.ts";
 import { createRelay, type Relay } from "./net/xmpp/relay.ts";
 import { Scheduler } from "./scheduler/index.ts";
 import { Registry } from "./registry.ts";
@@ -52,6 +54,10 @@ export interface AppDeps {
   timeZone?: string;
   /** Where agents reach the appliance (told at enrollment); read when an agent enrolls. */
   endpoint?: () => Endpoint;
+  /** Network boot's view of the configuration (data/tftp, ports, locked values); none in tests. */
+  boot?: BootEnvironment;
+  /** Wake-on-LAN records: whether the appliance woke a MAC lately (the WOL feature provides it). */
+  recentWake?: RecentWake;
 }
 
 const testEndpoint: Endpoint = { domain: "localhost", xmppHost: "localhost", xmppPort: 5222, caFingerprint: "sha256:unset", publicUrl: "https://localhost:8443" };
@@ -68,6 +74,8 @@ export interface App {
   services: Map<string, ServiceStatus>;
   /** The embedded XMPP relay: its channel works in process; `server.ts` adds the listener. */
   relay: Relay;
+  /** Network boot: its service, and where server.ts hooks the UDP services' restart. */
+  netboot: NetbootFeature;
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -122,8 +130,11 @@ export function buildApp(deps: AppDeps): App {
   const requests = { service: inventoryImport.requests, permission: inventoryImport.perms.request };
   registerInventoryApi(web, registerInventory(web, { machines, entities, requests }));
 
+  // Network boot: boot services, menus, registration of machines that PXE-boot (I3, I4, I10).
+  const netboot = registerNetboot(web, { machines, entities, services, env: deps.boot, recentWake: deps.recentWake });
+
   // Last: the dashboard shows the widgets every feature above declared.
   registerDashboard(web);
 
-  return { web, registry, auth, recorder, access, hub, scheduler, services, relay };
+  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, netboot };
 }

@@ -18,6 +18,8 @@ export interface Config {
   xmppPort: number;
   tftpPort: number;
   proxyDhcp: boolean;
+  /** The IPv4 address told to PXE clients; null: the network-boot settings page decides. */
+  bootAddress: string | null;
   xmppDomain: string;
   publicUrl: string;
   adminPassword: string | undefined;
@@ -88,6 +90,13 @@ const url: Spec<string>["parse"] = (raw, name) => {
   return u.toString().replace(/\/$/, "");
 };
 
+const ipv4: Spec<string>["parse"] = (raw, name) => {
+  const v = raw.trim();
+  const parts = v.split(".");
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new ConfigError(name, `"${raw}" is not an IPv4 address (e.g. 192.168.1.10)`);
+  return v;
+};
+
 /** Every setting: its flag is the variable's name without MEDULLA_, lowercase with dashes. */
 const specs = {
   dataDir: { variable: "MEDULLA_DATA_DIR", parse: text },
@@ -97,6 +106,7 @@ const specs = {
   xmppPort: { variable: "MEDULLA_XMPP_PORT", parse: port },
   tftpPort: { variable: "MEDULLA_TFTP_PORT", parse: port },
   proxyDhcp: { variable: "MEDULLA_PROXYDHCP", parse: onOff },
+  bootAddress: { variable: "MEDULLA_BOOT_ADDRESS", parse: ipv4 },
   xmppDomain: { variable: "MEDULLA_XMPP_DOMAIN", parse: text },
   publicUrl: { variable: "MEDULLA_PUBLIC_URL", parse: url },
   adminPassword: { variable: "MEDULLA_ADMIN_PASSWORD", parse: text },
@@ -159,6 +169,7 @@ export function loadConfig(flags: ReadonlyMap<string, string>, env: Record<strin
     xmppPort: read("xmppPort") ?? 5222,
     tftpPort: read("tftpPort") ?? 69,
     proxyDhcp: read("proxyDhcp") ?? false,
+    bootAddress: read("bootAddress") ?? null,
     xmppDomain: read("xmppDomain") ?? host,
     publicUrl: read("publicUrl") ?? `http://${host}:${httpPort}`,
     adminPassword: read("adminPassword"),

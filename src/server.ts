@@ -15,6 +15,7 @@ import { openDatabase, type Database } from "./db/index.ts";
 import { backupDatabase } from "./db/backup.ts";
 import type { ServiceStatus } from "./features/health/index.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { startNetbootRuntime, type NetbootRuntime } from "./features/netboot/runtime.ts";
 import type { Scheduler } from "./scheduler/index.ts";
 import { VERSION } from "./version.ts";
 
@@ -69,7 +70,11 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
     publicUrl: config.publicUrl.startsWith("https:") ? config.publicUrl : `https://${publicHost}:${ports.https ?? config.httpsPort}`,
   });
   const ports = { http: null as number | null, https: null as number | null, xmpp: null as number | null };
-  const app = buildApp({ db, clock, log, services, timeZone: config.timeZone, endpoint });
+  const boot = {
+    tftpRoot: join(config.dataDir, "tftp"), httpPort: config.httpPort, tftpPort: config.tftpPort,
+    proxyDhcp: config.locked.has("proxyDhcp") ? config.proxyDhcp : null, bootAddress: config.bootAddress,
+  };
+  const app = buildApp({ db, clock, log, services, timeZone: config.timeZone, endpoint, boot });
 
   const generated = await app.auth.ensureRoot(config.adminPassword);
   if (generated) print(`Initial password for root: ${generated}`);
@@ -166,6 +171,9 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
     );
   } else services.set("http", "off");
 
+  // Network boot's UDP services: TFTP and, when switched on, the proxyDHCP.
+  const netboot: NetbootRuntime = await startNetbootRuntime({ netboot: app.netboot.service, recorder: app.recorder, log, services, bind: config.bind, tftpPort: config.tftpPort });
+  app.netboot.setApply(() => netboot.apply());
 
   const pidFile = join(config.dataDir, "medulla.pid");
   writeFileSync(pidFile, String(process.pid));
@@ -175,6 +183,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
     async stop() {
       app.hub.closeAll();
       for (const s of servers) s.stop(true);
+      await netboot.stop();
       await relayListener?.stop();
       await scheduler.stop();
       db.close();

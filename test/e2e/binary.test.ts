@@ -84,7 +84,7 @@ describe("alone in an empty folder, HTTP and HTTPS on", () => {
   }, 30_000);
 
   test("/healthz answers on both services, not redirected", async () => {
-    const healthy = { status: "ok", services: { scheduler: "running", https: "running", xmpp: "running", http: "running" } };
+    const healthy = { status: "ok", services: { scheduler: "running", https: "running", xmpp: "running", http: "running", tftp: "off", proxydhcp: "off" } };
     for (const base of [http, https]) {
       const res = await fetch(`${base}/healthz`, { redirect: "manual", tls: { ca } });
       expect({ status: res.status, type: res.headers.get("content-type"), body: await res.json() }).toEqual({ status: 200, type: "application/json", body: healthy });
@@ -190,7 +190,7 @@ test("a taken port: that service logs why, /healthz says degraded, the others ru
   const health = await fetch(medulla.url("/healthz"), { tls: { ca: await medulla.ca() } });
   expect({ status: health.status, body: await health.json() }).toEqual({
     status: 503,
-    body: { status: "degraded", services: { scheduler: "running", https: "running", xmpp: "running", http: "failed" } },
+    body: { status: "degraded", services: { scheduler: "running", https: "running", xmpp: "running", http: "failed", tftp: "off", proxydhcp: "off" } },
   });
   expect(medulla.stdout()).toMatch(new RegExp(`ERROR +http cannot start on 0\\.0\\.0\\.0: .*port ${httpPort}.* \\(setting MEDULLA_HTTP_PORT\\)`));
   expect(medulla.stdout()).toContain(`listening on https 0.0.0.0:${medulla.httpsPort}`);

@@ -181,6 +181,8 @@ export async function startMedulla(opts: StartOptions = {}): Promise<Medulla> {
     copyFileSync(binary, exe);
   }
   const args = ["--http-port", String(httpPort), "--https-port", String(httpsPort), "--xmpp-port", String(xmppPort)];
+  // TFTP (UDP 69) stays off unless a test asks for it: parallel runs would fight over the port.
+  if (!(opts.args ?? []).some((a) => a.startsWith("--tftp-port"))) args.push("--tftp-port", "0");
   if (opts.dataDir !== null) args.push("--data-dir", dataDir);
   args.push(...(opts.args ?? []));
 

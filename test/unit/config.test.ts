@@ -9,10 +9,18 @@ describe("configuration contract", () => {
     const c = load([], {});
     expect({ ...c, locked: [...c.locked] }).toEqual({
       dataDir: `${process.cwd()}/data`, bind: "0.0.0.0", httpPort: 8080, httpsPort: 8443, xmppPort: 5222, tftpPort: 69,
-      proxyDhcp: false, xmppDomain: hostname(), publicUrl: `http://${hostname()}:8080`, adminPassword: undefined,
+      proxyDhcp: false, bootAddress: null, xmppDomain: hostname(), publicUrl: `http://${hostname()}:8080`, adminPassword: undefined,
       logLevel: "info", timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone, locked: [],
     });
     expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  test("the boot address is an IPv4 address, and locks the page's field", () => {
+    const c = load(["--boot-address", "10.0.0.5"]);
+    expect(c.bootAddress).toBe("10.0.0.5");
+    expect(c.locked.has("bootAddress")).toBe(true);
+    expect(() => load([], { MEDULLA_BOOT_ADDRESS: "10.0.0.256" })).toThrow("MEDULLA_BOOT_ADDRESS");
+    expect(() => load(["--boot-address=host.lan"])).toThrow("--boot-address");
   });
 
   test("a flag wins over its variable; both forms of flag work", () => {
