@@ -13,7 +13,9 @@
 #   --mirror URL               Debian mirror (MEDULLA_IMAGE_MIRROR, default http://deb.debian.org/debian)
 #   --out DIR                  where the images go (default dist/)
 #   --disk-size SIZE           the qcow2's virtual size (default 8G)
-#   --skip-build               use dist/medulla as it is (default: npm run build first)
+#   --skip-build               use dist/ as it is (default: npm run build first)
+#   --release                  npm run build:release first: the image then offers the agents
+#                              for every OS on its enrollment page (it ships dist/agent/*)
 set -euo pipefail
 umask 022
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -36,7 +38,8 @@ while [ $# -gt 0 ]; do
     --out) out="$2"; shift 2 ;;
     --disk-size) disk_size="$2"; shift 2 ;;
     --skip-build) skip_build=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --release) skip_build=release; shift ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-image: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -52,6 +55,9 @@ step() { printf '[%6.1f s] %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$*"; }
 if [ "$skip_build" = 0 ]; then
   step "building dist/medulla and the agent"
   (cd "$repo" && node_modules/.bin/bun scripts/build.ts)
+elif [ "$skip_build" = release ]; then
+  step "building the release binaries"
+  (cd "$repo" && node_modules/.bin/bun scripts/build.ts --release)
 fi
 [ -x "$repo/dist/medulla" ] || { echo "build-image: dist/medulla is missing (npm run build)" >&2; exit 1; }
 version="$("$repo/dist/medulla" version)"
@@ -112,7 +118,10 @@ fi
 echo "$version" > "$root/usr/lib/medulla/VERSION"
 chroot "$root" /bin/sh -c 'getent passwd medulla >/dev/null || useradd --system --home-dir /var/lib/medulla --no-create-home --shell /usr/sbin/nologin medulla'
 chroot "$root" systemctl enable medulla.service medulla-firstboot.service medulla-console@tty1.service medulla-console@ttyS0.service systemd-networkd.service systemd-resolved.service >/dev/null 2>&1
-ln -sf /dev/null "$root/etc/systemd/system/getty@tty1.service"
+# No surprise work or downloads at run time (apt timers), no periodic scrub on a small appliance.
+for unit in getty@tty1.service apt-daily.timer apt-daily-upgrade.timer e2scrub_reap.service e2scrub_all.timer; do
+  ln -sf /dev/null "$root/etc/systemd/system/$unit"
+done
 ln -sf /dev/null "$root/etc/systemd/system/serial-getty@ttyS0.service"
 rm -f "$root/etc/machine-id" "$root/var/lib/dbus/machine-id"; : > "$root/etc/machine-id"
 rm -rf "$root/var/lib/medulla"
@@ -129,7 +138,7 @@ if [ "$only" != iso ]; then
   losetup -d "$loopdev"; loopdev=""
   step "qcow2: converting (compressed)"
   qcow="$out/medulla-$version-amd64.qcow2"
-  qemu-img convert -c -O qcow2 "$raw" "$qcow.part" && mv "$qcow.part" "$qcow"
+  qemu-img convert -c -O qcow2 -o compression_type=zstd -m 8 -W "$raw" "$qcow.part" && mv "$qcow.part" "$qcow"
   ln -sf "$(basename "$qcow")" "$out/medulla-amd64.qcow2"
   rm -f "$raw"
   sizes+=("$(basename "$qcow") $(stat -c %s "$qcow")")
@@ -144,7 +153,7 @@ if [ "$only" != qcow2 ]; then
   kver="$(ls "$root/lib/modules" | sort -V | tail -1)"
   cp "$root/boot/vmlinuz-$kver" "$iso_root/live/vmlinuz"
   cp "$root/boot/initrd.img-$kver" "$iso_root/live/initrd.img"
-  mksquashfs "$root" "$iso_root/live/filesystem.squashfs" -comp zstd -Xcompression-level 15 -b 1M -noappend -quiet >/dev/null
+  mksquashfs "$root" "$iso_root/live/filesystem.squashfs" -comp zstd -Xcompression-level 6 -b 1M -noappend -quiet >/dev/null
   write_live_grub_cfg "$iso_root/boot/grub/grub.cfg" "$version"
   step "iso: grub-mkrescue"
   iso="$out/medulla-$version-amd64.iso"

@@ -18,11 +18,11 @@ terminal_input console serial
 terminal_output console serial
 insmod all_video
 menuentry "Medulla $2 (live)" {
-  linux /live/vmlinuz boot=live components quiet console=tty0 console=ttyS0,115200 medulla.live=1
+  linux /live/vmlinuz boot=live components quiet mitigations=off console=tty0 console=ttyS0,115200 medulla.live=1
   initrd /live/initrd.img
 }
 menuentry "Medulla $2: install to a disk" {
-  linux /live/vmlinuz boot=live components quiet console=tty0 console=ttyS0,115200 medulla.live=1 medulla.install=1
+  linux /live/vmlinuz boot=live components quiet mitigations=off console=tty0 console=ttyS0,115200 medulla.live=1 medulla.install=1
   initrd /live/initrd.img
 }
 CFG

@@ -67,6 +67,13 @@ async function signInFirstTime(vm: Vm, initial: string, chosen: string): Promise
   return web;
 }
 
+/** The sign-in page over HTTPS (the appliance answers). */
+async function after0(vm: Vm): Promise<Response> {
+  const res = await insecure(vm).get("/login");
+  await res.arrayBuffer();
+  return res;
+}
+
 function insecure(vm: Vm): HttpClient {
   const web = new HttpClient(`https://127.0.0.1:${vm.httpsPort}`);
   const request = web.request.bind(web);
@@ -117,6 +124,16 @@ describe.skipIf(Boolean(why))("appliance images", () => {
     expect(service.output).toContain("User=medulla");
     const rss = Number(service.output.trim().split("\n").pop());
     console.log(`idle appliance: medulla RSS ${(rss / 1024).toFixed(0)} MiB (${service.output.match(/MemoryCurrent=(\d+)/)?.[1] ?? "?"} bytes in its cgroup)`);
+
+    // An upgrade whose binary does not start is rolled back: old binary, database, service.
+    const bad = "printf '#!/bin/sh\\n[ \"$1\" = version ] && { echo 9.9.9; exit 0; }\\nexit 3\\n' > /root/bad-medulla; chmod +x /root/bad-medulla";
+    const upgrade = await vm.shell(`${bad}; medulla-upgrade /root/bad-medulla --timeout 20; echo "rc=$?"; cat /usr/lib/medulla/VERSION; systemctl is-active medulla.service`, 400_000);
+    expect(upgrade.output).toContain("upgrading medulla 0.1.0 -> 9.9.9");
+    expect(upgrade.output).toContain("rolling back to 0.1.0");
+    expect(upgrade.output).toContain("rolled back: medulla 0.1.0 is running again");
+    expect(upgrade.output).toMatch(/rc=1\n0\.1\.0\nactive/);
+    expect((await vm.shell("medulla-upgrade /etc/hostname; echo rc=$?")).output).toContain("does not run here");
+    expect((await after0(vm)).status).toBe(200);
 
     // Reboot: everything is still there, and the console no longer shows the old password.
     const before = vm.serial.length;

@@ -35,10 +35,16 @@ export class Vm implements AsyncDisposable {
     if (opts.disk) args.push("-drive", `file=${opts.disk},if=virtio,format=qcow2`);
     if (opts.cdrom) args.push("-cdrom", opts.cdrom, "-boot", "d");
     if (opts.uefi) args.push("-bios", OVMF!);
-    this.proc = Bun.spawn(args, { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    const proc = Bun.spawn(args, { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    this.proc = proc;
     void (async () => {
       const decoder = new TextDecoder();
-      for await (const chunk of this.proc.stdout) this.serial += decoder.decode(chunk, { stream: true });
+      const reader = proc.stdout.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        this.serial += decoder.decode(value, { stream: true });
+      }
     })();
   }
 
