@@ -13,7 +13,8 @@
 #   --mirror URL               Debian mirror (MEDULLA_IMAGE_MIRROR, default http://deb.debian.org/debian)
 #   --out DIR                  where the images go (default dist/)
 #   --disk-size SIZE           the qcow2's virtual size (default 8G)
-#   --skip-build               use dist/ as it is (default: npm run build first)
+#   --skip-build               use dist/ as it is (default: build it first, for any x86-64-v2
+#                              CPU: `bun scripts/build.ts --baseline`)
 #   --release                  npm run build:release first: the image then offers the agents
 #                              for every OS on its enrollment page (it ships dist/agent/*)
 set -euo pipefail
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
     --disk-size) disk_size="$2"; shift 2 ;;
     --skip-build) skip_build=1; shift ;;
     --release) skip_build=release; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "build-image: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -54,7 +55,7 @@ step() { printf '[%6.1f s] %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$*"; }
 
 if [ "$skip_build" = 0 ]; then
   step "building dist/medulla and the agent"
-  (cd "$repo" && node_modules/.bin/bun scripts/build.ts)
+  (cd "$repo" && node_modules/.bin/bun scripts/build.ts --baseline)
 elif [ "$skip_build" = release ]; then
   step "building the release binaries"
   (cd "$repo" && node_modules/.bin/bun scripts/build.ts --release)

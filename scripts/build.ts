@@ -8,7 +8,11 @@
  *
  * Cross targets come from Bun's runtimes on the npm registry (fetched once, then cached).
  * Startup bytecode (`--bytecode`) is used for every target that accepts it: it halves the
- * time to the first answer. Options: `--release`, `--only appliance|agent`.
+ * time to the first answer. x64 targets of a release (and of `--baseline`, which the appliance
+ * image uses) are Bun's "baseline" builds: they run on any x86-64-v2 CPU, including
+ * hypervisors' default virtual CPUs without AVX2 (Proxmox's x86-64-v2-AES, kvm64) and older
+ * PCs, where the default build stops with "Illegal instruction". Options: `--release`,
+ * `--baseline`, `--only appliance|agent`.
  */
 import { $ } from "bun";
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -17,6 +21,7 @@ import { join } from "node:path";
 const root = join(import.meta.dir, "..");
 const dist = join(root, "dist");
 const release = process.argv.includes("--release");
+const baseline = release || process.argv.includes("--baseline");
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
 mkdirSync(join(dist, "agent"), { recursive: true });
@@ -33,8 +38,15 @@ const hostOs = process.platform === "win32" ? "windows" : process.platform === "
 const AGENT_TARGETS = ["linux-x64", "linux-arm64", "windows-x64", "darwin-x64", "darwin-arm64"] as const;
 
 const targets: Target[] = [];
+/** Bun's target for `<os>-<arch>`, or none for this machine's default build. */
+const bunTarget = (osArch: string): string | undefined => {
+  const native = osArch === `${hostOs}-${hostArch}`;
+  if (osArch.endsWith("-x64") && baseline) return `bun-${osArch}-baseline`;
+  return native ? undefined : `bun-${osArch}`;
+};
+
 if (only !== "agent") {
-  targets.push({ entry: "src/main.ts", outfile: "dist/medulla" });
+  targets.push({ entry: "src/main.ts", outfile: "dist/medulla", target: bunTarget(`${hostOs}-${hostArch}`) });
   if (release) {
     const other = hostArch === "x64" ? "arm64" : "x64";
     targets.push({ entry: "src/main.ts", outfile: `dist/medulla-linux-${other}`, target: `bun-linux-${other}` });
@@ -44,12 +56,9 @@ if (only !== "appliance") {
   const agentEntry = "agent/main.ts";
   const agentName = (osArch: string) => `dist/agent/medulla-agent-${osArch}${osArch.startsWith("windows") ? ".exe" : ""}`;
   if (release) {
-    for (const osArch of AGENT_TARGETS) {
-      const native = osArch === `${hostOs}-${hostArch}`;
-      targets.push({ entry: agentEntry, outfile: agentName(osArch), target: native ? undefined : `bun-${osArch}` });
-    }
+    for (const osArch of AGENT_TARGETS) targets.push({ entry: agentEntry, outfile: agentName(osArch), target: bunTarget(osArch) });
   } else {
-    targets.push({ entry: agentEntry, outfile: agentName(`${hostOs}-${hostArch}`) });
+    targets.push({ entry: agentEntry, outfile: agentName(`${hostOs}-${hostArch}`), target: bunTarget(`${hostOs}-${hostArch}`) });
   }
 }
 

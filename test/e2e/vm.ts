@@ -2,7 +2,9 @@
  * @module test/e2e/vm
  * A qemu virtual machine for the appliance image tests (TCG: KVM does not work on these
  * machines): serial console on stdin/stdout (read as a growing log, written to by `type`),
- * user-mode network with the appliance's HTTP and HTTPS ports forwarded to loopback.
+ * user-mode network with the appliance's HTTP and HTTPS ports forwarded to loopback. The
+ * virtual CPU is a Nehalem (x86-64-v2, no AVX): what hypervisors offer by default, and what
+ * the image's baseline binaries must run on.
  */
 import type { Subprocess } from "bun";
 import { existsSync } from "node:fs";
@@ -28,7 +30,7 @@ export class Vm implements AsyncDisposable {
     opts: VmOptions,
   ) {
     const args = [
-      "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", String(opts.memoryMiB ?? 1024),
+      "qemu-system-x86_64", "-accel", "tcg", "-cpu", "Nehalem", "-smp", "2", "-m", String(opts.memoryMiB ?? 1024),
       "-nographic", "-monitor", "none", "-serial", "stdio",
       "-nic", `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${httpPort}-:80,hostfwd=tcp:127.0.0.1:${httpsPort}-:443`,
     ];
