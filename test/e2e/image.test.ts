@@ -91,7 +91,7 @@ async function api(web: HttpClient, method: string, path: string, body?: unknown
 describe.skipIf(Boolean(why))("appliance images", () => {
   test("the qcow2 boots, signs in with the console's password, keeps its data across a reboot, and an agent installed inside calls home", async () => {
     await using vm = await Vm.start({ disk: await overlay() });
-    const [, initial] = await vm.waitSerial(/Initial password for root: (\S+)/, 420_000);
+    const [, initial] = await vm.waitSerial(/Initial password for root: (\S+)/, 900_000);
     await vm.waitSerial(/Open https:\/\/10\.0\.2\.15\//, 60_000);
     const up = await vm.waitHttp("/healthz", 200, 120_000);
     const login = await vm.waitHttp("/login", 200, 60_000, true);
@@ -138,9 +138,9 @@ describe.skipIf(Boolean(why))("appliance images", () => {
     // Reboot: everything is still there, and the console no longer shows the old password.
     const before = vm.serial.length;
     vm.type("7\n");
-    await vm.waitSerial(/reboot: Restarting system|Reached target.*Reboot|Rebooting/, 120_000, before);
+    await vm.waitSerial(/reboot: Restarting system|SeaBIOS/, 300_000, before);
     const rebootedAt = vm.elapsed();
-    await vm.waitSerial(/Choice: /, 420_000, vm.serial.length);
+    await vm.waitSerial(/Choice: /, 900_000, vm.serial.length);
     const again = await vm.waitHttp("/login", 200, 120_000, true);
     console.log(`reboot: HTTPS /login 200 ${(again - rebootedAt).toFixed(1)} s after the reboot began`);
     const after = insecure(vm);
@@ -155,7 +155,7 @@ describe.skipIf(Boolean(why))("appliance images", () => {
       if (Date.now() > back) throw new Error("the agent did not come back online after the reboot");
       await Bun.sleep(2000);
     }
-  }, 1_500_000);
+  }, 3_000_000);
 
   test.each([
     { firmware: "BIOS", uefi: false },
@@ -163,9 +163,9 @@ describe.skipIf(Boolean(why))("appliance images", () => {
   ])("the ISO's live system boots under $firmware to the sign-in page", async ({ uefi }) => {
     if (uefi && !OVMF) throw new Error("no OVMF firmware (apt-get install ovmf)");
     await using vm = await Vm.start({ cdrom: iso, uefi });
-    await vm.waitSerial(/Initial password for root: (\S+)/, 420_000);
+    await vm.waitSerial(/Initial password for root: (\S+)/, 900_000);
     const login = await vm.waitHttp("/login", 200, 120_000, true);
     expect(vm.serial).toContain("LIVE SYSTEM");
     console.log(`iso ${uefi ? "UEFI" : "BIOS"}: HTTPS /login 200 at ${login.toFixed(1)} s after qemu started (TCG); iso ${mib(iso)}, qcow2 ${mib(qcow2)}`);
-  }, 600_000);
+  }, 1_200_000);
 });
