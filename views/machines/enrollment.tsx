@@ -4,6 +4,7 @@
  * ready-to-paste command per OS, list and revoke.
  */
 import type { FieldErrors } from "../../src/errors.ts";
+import type { AgentFile } from "../../src/features/machines/downloads.ts";
 import type { T } from "../../src/i18n/index.ts";
 import { CsrfField, Select, TextField, type Option } from "../shell/form.tsx";
 import { Alert, when } from "../shell/layout.tsx";
@@ -24,7 +25,12 @@ export interface CreatedToken {
   commands: Record<string, string>;
 }
 
-export function EnrollmentPage(props: { t: T; csrf: string; tokens: TokenView[]; entities: Option[]; created?: CreatedToken; errors?: FieldErrors; values?: Record<string, string> }) {
+const osLabel = (t: T, key: string) => {
+  const [os, arch] = key.split("-");
+  return `${t(`enroll.os.${os as "linux" | "windows" | "darwin"}`)}${arch ? ` (${arch})` : ""}`;
+};
+
+export function EnrollmentPage(props: { t: T; csrf: string; tokens: TokenView[]; entities: Option[]; created?: CreatedToken; errors?: FieldErrors; values?: Record<string, string>; agents: AgentFile[] }) {
   const { t } = props;
   const v = props.values ?? {};
   return (
@@ -48,7 +54,7 @@ export function EnrollmentPage(props: { t: T; csrf: string; tokens: TokenView[];
           </p>
           {Object.entries(props.created!.commands).map(([os, cmd]) => (
             <div class="command">
-              <strong safe>{t(`enroll.os.${os as "linux" | "windows" | "darwin"}`)}</strong>
+              <strong safe>{osLabel(t, os)}</strong>
               <pre class="mono" safe>
                 {cmd}
               </pre>
@@ -56,6 +62,48 @@ export function EnrollmentPage(props: { t: T; csrf: string; tokens: TokenView[];
           ))}
         </section>
       ))}
+      <section class="card" id="agent-downloads">
+        <h2 safe>{t("enroll.downloads")}</h2>
+        {when(props.agents.length === 0, () => (
+          <p class="muted" safe>
+            {t("enroll.downloads.none")}
+          </p>
+        ))}
+        {when(props.agents.length > 0, () => (
+          <table class="data">
+            <thead>
+              <tr>
+                {(["enroll.downloads.system", "enroll.downloads.file", "enroll.downloads.size", "enroll.downloads.sha256"] as const).map((k) => (
+                  <th scope="col" safe>
+                    {t(k)}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {props.agents.map((a) => (
+                <tr>
+                  <td safe>{osLabel(t, `${a.os}-${a.arch}`)}</td>
+                  <td>
+                    <a href={`/agent/${a.name}`} download={a.name} safe>
+                      {a.name}
+                    </a>
+                  </td>
+                  <td safe>{`${(a.size / 1048576).toFixed(1)} MiB`}</td>
+                  <td>
+                    <code class="mono small" safe>
+                      {a.sha256}
+                    </code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ))}
+        <p class="small muted" safe>
+          {t("enroll.downloads.hint")}
+        </p>
+      </section>
       <form class="card form" method="post" action="/enrollment">
         <h2 safe>{t("enroll.create")}</h2>
         {when(props.errors, () => <Alert kind="error" text={t("error.invalid")} />)}

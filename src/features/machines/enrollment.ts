@@ -13,6 +13,7 @@ import type { AgentChannel } from "../../protocol/channel.ts";
 import { randomToken, sha256 } from "../auth/service.ts";
 import type { EntitiesService, Viewer } from "../entities/service.ts";
 import type { Recorder } from "../history/service.ts";
+import { installCommand, listAgents, type AgentFile } from "./downloads.ts";
 import type { MachinesService } from "./service.ts";
 
 /** What enrollment needs of the relay's account store. */
@@ -155,13 +156,19 @@ export function createEnrollmentService(deps: {
   };
 }
 
-/** The ready-to-paste command per OS shown with a new token. */
-export function commandsFor(publicUrl: string, token: string, ca: string): Record<string, string> {
+/**
+ * The ready-to-paste command per agent (`<os>-<arch>`) shown with a new token: download from
+ * this appliance, check the SHA-256, enroll, install the service (see downloads.ts). Without
+ * agent files beside the binary (a source checkout before `npm run build`), the enroll and
+ * install steps alone, for binaries brought by hand.
+ */
+export function commandsFor(publicUrl: string, token: string, ca: string, agents: AgentFile[] = listAgents()): Record<string, string> {
+  if (agents.length) return Object.fromEntries(agents.map((a) => [`${a.os}-${a.arch}`, installCommand(a, publicUrl, token, ca)]));
   const args = `enroll --server ${publicUrl} --token ${token} --ca ${ca}`;
   return {
-    linux: `sudo ./medulla-agent-linux-x64 ${args} && sudo ./medulla-agent-linux-x64 install`,
-    windows: `.\\medulla-agent-windows-x64.exe ${args}; .\\medulla-agent-windows-x64.exe install`,
-    darwin: `sudo ./medulla-agent-darwin-arm64 ${args} && sudo ./medulla-agent-darwin-arm64 install`,
+    "linux-x64": `sudo ./medulla-agent-linux-x64 ${args} && sudo ./medulla-agent-linux-x64 install`,
+    "windows-x64": `.\\medulla-agent-windows-x64.exe ${args}; .\\medulla-agent-windows-x64.exe install`,
+    "darwin-arm64": `sudo ./medulla-agent-darwin-arm64 ${args} && sudo ./medulla-agent-darwin-arm64 install`,
   };
 }
 

@@ -7,7 +7,7 @@
  * offers a refresh when machines appear or disappear.
  */
 import { Type } from "@sinclair/typebox";
-import { Invalid } from "../../errors.ts";
+import { Invalid, NotFound } from "../../errors.ts";
 import { translator, type MessageKey } from "../../i18n/index.ts";
 import { actions } from "../../protocol/actions.ts";
 import { encodeEnvelope } from "../../protocol/envelope.ts";
@@ -24,6 +24,7 @@ import type { EntitiesService } from "../entities/service.ts";
 import { formatForReader } from "../history/time.ts";
 import { viewerOf } from "../users/index.tsx";
 import type { AgentLink } from "./agents.ts";
+import { agentPath, listAgents } from "./downloads.ts";
 import { tokenState, type EnrollmentService } from "./enrollment.ts";
 import { SORTS, type MachineRow, type SortKey } from "./repo.ts";
 import type { MachinesService } from "./service.ts";
@@ -194,11 +195,24 @@ export function registerMachines(web: Web, deps: { machines: MachinesService; en
     }));
     return web.page(ctx, {
       title: ctx.t("enroll.title"), current: "/enrollment", status: extra.status,
-      body: <EnrollmentPage t={ctx.t} csrf={ctx.session!.csrf} tokens={tokens} entities={tree.map((e) => ({ value: String(e.id), label: e.path }))} created={extra.created} errors={extra.errors} values={extra.values} />,
+      body: <EnrollmentPage t={ctx.t} csrf={ctx.session!.csrf} tokens={tokens} entities={tree.map((e) => ({ value: String(e.id), label: e.path }))} created={extra.created} errors={extra.errors} values={extra.values} agents={listAgents()} />,
     });
   };
 
   web.route({ method: "GET", path: "/enrollment", permission: perms.enroll, kind: "page", handler: ({ ctx }) => enrollmentPage(ctx) });
+
+  // The agent binaries: public, like the iPXE files (computers fetch them before they have
+  // any credential; the enrollment token is what grants access). See downloads.ts.
+  web.route({
+    method: "GET", path: "/agent/:file", permission: "public", kind: "asset",
+    handler: ({ params }) => {
+      const path = agentPath(String(params.file ?? ""));
+      if (!path) throw new NotFound();
+      return new Response(Bun.file(path), {
+        headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="${params.file}"`, "cache-control": "no-cache", "x-content-type-options": "nosniff" },
+      });
+    },
+  });
 
   web.route({
     method: "POST", path: "/enrollment", permission: perms.enroll, kind: "action",
