@@ -11,6 +11,7 @@ import * as api from "../web/api-messages.ts";
 import * as entities from "../features/entities/messages.ts";
 import * as groups from "../features/groups/messages.ts";
 import * as machines from "../features/machines/messages.ts";
+import * as machineGroups from "../features/machine-groups/messages.ts";
 import * as history from "../features/history/messages.ts";
 import * as inventory from "../features/inventory/messages.ts";
 import * as inventoryImport from "../features/inventory/messages-import.ts";
@@ -24,6 +25,7 @@ export const fr = {
   ...entities.fr,
   ...groups.fr,
   ...machines.fr,
+  ...machineGroups.fr,
   ...history.fr,
   ...inventory.fr,
   ...inventoryImport.fr,
@@ -40,6 +42,7 @@ export const en: Record<MessageKey, string> = {
   ...entities.en,
   ...groups.en,
   ...machines.en,
+  ...machineGroups.en,
   ...history.en,
   ...inventory.en,
   ...inventoryImport.en,
