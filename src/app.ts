@@ -32,6 +32,7 @@ import type { Logger } from "./log.ts";
 import { linkAgents } from "./features/machines/agents.ts";
 import { createEnrollmentService, type Endpoint } from "./features/machines/enrollment.ts";
 import { registerMachines } from "./features/machines/index.tsx";
+import { registerMachineGroups, type MachineGroupsFeature } from "./features/machine-groups/index.tsx";
 import { createMachinesService } from "./features/machines/service.ts";
 import { createRelay, type Relay } from "./net/xmpp/relay.ts";
 import { Scheduler } from "./scheduler/index.ts";
@@ -68,6 +69,8 @@ export interface App {
   services: Map<string, ServiceStatus>;
   /** The embedded XMPP relay: its channel works in process; `server.ts` adds the listener. */
   relay: Relay;
+  /** Machine groups: membership (`service.members`, `groupsOf`, `onMembership`) and the group-action registry. */
+  machineGroups: MachineGroupsFeature;
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -121,9 +124,12 @@ export function buildApp(deps: AppDeps): App {
   // The inventory's pages, read API and widget (the import writes what they read).
   const requests = { service: inventoryImport.requests, permission: inventoryImport.perms.request };
   registerInventoryApi(web, registerInventory(web, { machines, entities, requests }));
+  // Machine groups (static, dynamic, imported), re-evaluated on machine and inventory changes;
+  // `machineGroups.actions` is where other features register their group actions.
+  const machineGroups = registerMachineGroups(web, { machines, entities, onInventoryStored: (l) => inventoryImport.importer.onStored(l) });
 
   // Last: the dashboard shows the widgets every feature above declared.
   registerDashboard(web);
 
-  return { web, registry, auth, recorder, access, hub, scheduler, services, relay };
+  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, machineGroups };
 }

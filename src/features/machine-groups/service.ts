@@ -209,6 +209,8 @@ export function createMachineGroupsService(deps: { db: Database; clock: Clock; r
       const last = items.at(-1);
       return { items, next: rows.length > limit && last ? { n: last.hostname, id: last.id } : null };
     },
+    /** Of `ids`, the machines in the viewer's entities. */
+    visibleMachines: (viewer: Viewer, ids: number[]) => new Set(repo.visibleOf([...new Set(ids)], visible(viewer))),
     /** Ids of the members the viewer may act on. */
     visibleMemberIds: (viewer: Viewer, id: number) => repo.visibleOf(repo.members(mustFind(id).id), visible(viewer)),
     events: (_viewer: Viewer, id: number, before: number | null = null, limit = 50) => repo.events(mustFind(id).id, before, Math.min(Math.max(limit, 1), 500)),
