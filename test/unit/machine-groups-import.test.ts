@@ -51,6 +51,7 @@ describe("reading files", () => {
       ["Machine", "Serial", "MAC address", "Purchased", "Active", "Note"],
       ["pc-compta-01", "CZC1234ABC", "", "2024-03-15", "TRUE", "R&D <lab>"],
       ["LAB-07", "", "", "2024-03-15 12:00:00", "FALSE", "LAB-07!"],
+      [],
       ["", "123456789012", "00:1a:2b:3c:4d:02"],
     ]);
   });

@@ -90,6 +90,7 @@ export function matchRows(db: Database, table: Table, columns: ColumnKind[], has
   const firstRowOf = new Map<number, number>();
   const data = hasHeader ? table.rows.slice(1) : table.rows;
   data.forEach((values, i) => {
+    if (values.every((v) => v.trim() === "")) return; // a blank line is no row
     const row = i + 1 + (hasHeader ? 1 : 0);
     const result: RowResult = { row, values, machineId: null, hostname: "", reason: null, duplicateOf: null };
     rows.push(result);

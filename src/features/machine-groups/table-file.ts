@@ -37,6 +37,7 @@ export class TableFileError extends Error {
 export interface Table {
   format: "csv" | "xlsx";
   rows: string[][];
+  /** Blank rows are kept as [] so row numbers are the file's. */
   /** The worksheet read (xlsx). */
   sheet?: string;
 }
@@ -111,7 +112,8 @@ export function parseCsv(text: string, delimiter = detectDelimiter(text)): strin
   };
   const endRow = () => {
     endField();
-    if (row.some((c) => c.trim() !== "")) rows.push(row);
+    // A blank line stays (as []) so that row numbers are the file's.
+    rows.push(row.some((c) => c.trim() !== "") ? row : []);
     if (rows.length > TABLE_LIMITS.rows) throw new TableFileError("too_many_rows", `more than ${TABLE_LIMITS.rows}`);
     row = [];
   };
@@ -137,6 +139,7 @@ export function parseCsv(text: string, delimiter = detectDelimiter(text)): strin
     i++;
   }
   if (field !== "" || row.length) endRow();
+  while (rows.length && rows.at(-1)!.length === 0) rows.pop();
   if (rows.length === 0) throw new TableFileError("empty");
   return rows.map((r) => r.map((c) => c.trim()));
 }

@@ -278,11 +278,11 @@ export async function readXlsx(bytes: Uint8Array): Promise<{ rows: string[][]; s
       else if (cell.t.length < TABLE_LIMITS.cellChars) cell.t += t;
     },
   });
-  const cleaned = rows.map((r) => r.map((c) => c.trim().slice(0, TABLE_LIMITS.cellChars)));
+  // Blank rows stay (as []) so that row numbers are the spreadsheet's; trailing ones go.
+  const cleaned = rows.map((r) => (r ?? []).map((c) => c.trim().slice(0, TABLE_LIMITS.cellChars)));
   while (cleaned.length && cleaned.at(-1)!.every((c) => c === "")) cleaned.pop();
-  const nonEmpty = cleaned.filter((r) => r.some((c) => c !== ""));
-  if (nonEmpty.length === 0) throw new TableFileError("empty");
-  return { rows: nonEmpty, sheet: sheet.name };
+  if (!cleaned.some((r) => r.some((c) => c !== ""))) throw new TableFileError("empty");
+  return { rows: cleaned.map((r) => (r.every((c) => c === "") ? [] : r)), sheet: sheet.name };
 }
 
 function cellText(c: { type: string; style: number; v: string; t: string }, shared: string[], dates: Set<number>, date1904: boolean): string {
