@@ -234,14 +234,15 @@ describe("API", () => {
     const cycle = await api("PUT", `/api/v1/machine-groups/${created.body.id}`, { name: "Linux", query: { all: [{ field: "group", op: "in", value: chained.body.id }] } });
     expect(cycle.status).toBe(422);
 
-    // A machine goes online: presence moves it into a group on agent state.
+    // A machine deleted from the Computers view leaves its groups (machines' change events are wired).
     const online = await api("POST", "/api/v1/machine-groups", { name: "Online", kind: "dynamic", query: { all: [{ field: "agent.online", op: "is", value: true }] } });
     expect(online.body.members).toBe(2);
-    t.db.query("UPDATE machines SET jid = 'w2@localhost' WHERE id = $id").run({ id: ids.w2 });
-    const machines = (t.app as unknown as { machineGroups: { service: { evaluateMachine(id: number): unknown } } }).machineGroups;
-    void machines;
+    const del = await api("POST", `/computers/${ids.l1}/delete`, {});
+    expect(del.status).toBe(303);
+    await Promise.resolve();
     const events = await api("GET", `/api/v1/machine-groups/${online.body.id}/events`);
-    expect(events.body.items.map((e: { change: string }) => e.change)).toEqual(["entered", "entered"]);
+    expect(events.body.items.map((e: { change: string; machineId: number }) => [e.change, e.machineId])).toEqual([["left", ids.l1], ["entered", ids.l1], ["entered", ids.w1]]);
+    expect(t.app.machineGroups.service.groupsOf(ids.l1)).toEqual([]);
   });
 
   test("an inventory received over POST /inventory re-evaluates the machine's groups", async () => {
