@@ -1,5 +1,5 @@
-/** The part of `unzipper` (no bundled types) that the group import uses: open a zip held in memory. */
-declare module "unzipper" {
+/** The part of `unzipper` (no bundled types) that the group import uses: its zip directory reader over a source held in memory. */
+declare module "unzipper/lib/Open/directory.js" {
   interface Entry {
     path: string;
     type: string;
@@ -7,6 +7,9 @@ declare module "unzipper" {
     compressedSize: number;
     stream(): NodeJS.ReadableStream;
   }
-  const unzipper: { Open: { buffer(data: Buffer): Promise<{ files: Entry[] }> } };
-  export default unzipper;
+  interface Source {
+    stream(offset: number, length?: number): NodeJS.ReadableStream;
+    size(): Promise<number>;
+  }
+  export default function openDirectory(source: Source, options?: { tailSize?: number }): Promise<{ files: Entry[] }>;
 }

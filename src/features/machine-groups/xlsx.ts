@@ -1,7 +1,7 @@
 /**
  * @module machine-groups/xlsx
  * The first worksheet of an Excel .xlsx file as rows of text, with no spreadsheet library:
- * the zip is opened with `unzipper` (in memory, nothing is written to disk), and the parts
+ * the zip is opened with `unzipper`'s directory reader (in memory, nothing is written to disk), and the parts
  * read are the workbook (first sheet, 1904 date system), its relationships (where that
  * sheet is), the shared strings, the styles (which cells are dates) and the sheet, all
  * streamed through ltx's tokenizer. Cells: shared strings (rich text joined, phonetic runs
@@ -14,7 +14,8 @@
  * a DTD or entity declaration, too many rows or columns: each is a `TableFileError`.
  */
 import SaxLtx from "ltx/src/parsers/ltx.js";
-import unzipper from "unzipper";
+import { PassThrough } from "node:stream";
+import openDirectory from "unzipper/lib/Open/directory.js";
 import { TABLE_LIMITS, TableFileError } from "./table-file.ts";
 
 interface ZipEntry {
@@ -60,7 +61,13 @@ class Archive {
     if (count > TABLE_LIMITS.zipEntries) throw new TableFileError("zip_bomb", `${count} entries`);
     let dir: { files: ZipEntry[] };
     try {
-      dir = await unzipper.Open.buffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      // unzipper's `Open.buffer`, without its index module: that one also offers S3 sources
+      // and names an AWS SDK that `bun build --compile` would try to bundle.
+      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      dir = await openDirectory({
+        stream: (offset: number, length?: number) => new PassThrough().end(buffer.subarray(offset, length ? offset + length : undefined)),
+        size: () => Promise.resolve(buffer.length),
+      });
     } catch (err) {
       throw new TableFileError("zip_corrupt", (err as Error).message.slice(0, 120));
     }
