@@ -147,6 +147,9 @@ describe("matching rows to machines", () => {
     const { t } = fleet();
     const table = { format: "csv" as const, rows: [["LAB-07"]] };
     expect(matchRows(t.db, table, ["hostname"], false, [999]).rows[0]!.reason?.key).toBe("mgroups.reason.notFound");
+    // A short name matches its FQDN, and LIKE wildcards in a name are literal.
+    expect(matchRows(t.db, { format: "csv", rows: [["pc-compta-01"], ["PC_COMPTA-01"], ["%"]] }, ["hostname"], false, [1]).rows.map((r) => r.reason?.key ?? r.hostname))
+      .toEqual(["PC-COMPTA-01.corp.example", "mgroups.reason.notFound", "mgroups.reason.notFound"]);
     expect(() => matchRows(t.db, table, ["osName"], false, [1])).toThrow();
     expect(() => matchRows(t.db, table, ["hostname", "hostname"], false, [1])).toThrow();
   });

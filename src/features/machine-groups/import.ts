@@ -75,7 +75,7 @@ export function matchRows(db: Database, table: Table, columns: ColumnKind[], has
   const ents = JSON.stringify(entities);
   const q = (sql: string) => db.query(`SELECT m.id FROM machines m WHERE m.entity_id IN (SELECT value FROM json_each($ents)) AND (${sql})`);
   const lookups: Partial<Record<ColumnKind, ReturnType<typeof q>>> = {
-    hostname: q("m.hostname = $v COLLATE NOCASE OR m.hostname LIKE $v || '.%'"),
+    hostname: q("m.hostname = $v COLLATE NOCASE OR m.hostname LIKE $prefix ESCAPE '\\'"),
     serial: q("m.serial = $v COLLATE NOCASE OR EXISTS (SELECT 1 FROM inv_bios b WHERE b.machine_id = m.id AND b.serial = $v COLLATE NOCASE)"),
     mac: q("EXISTS (SELECT 1 FROM machine_macs x WHERE x.machine_id = m.id AND x.mac = $v)"),
     assetTag: q("EXISTS (SELECT 1 FROM inv_bios b WHERE b.machine_id = m.id AND b.asset_tag = $v COLLATE NOCASE)"),
@@ -107,7 +107,8 @@ export function matchRows(db: Database, table: Table, columns: ColumnKind[], has
       } else if (kind === "ip") {
         if (!IPV4.test(raw) && !/^[0-9a-f:]+$/i.test(raw)) return void (result.reason = { key: "mgroups.reason.badIp", params: { value: raw.slice(0, 60) } });
       } else if (kind === "uuid") v = normalizeUuid(raw) ?? raw.toLowerCase();
-      const ids = new Set((lookup.all({ ents, v }) as { id: number }[]).map((r) => r.id));
+      const params: Record<string, string> = kind === "hostname" ? { ents, v, prefix: `${v.replace(/[\\%_]/g, (c) => `\\${c}`)}.%` } : { ents, v };
+      const ids = new Set((lookup.all(params) as { id: number }[]).map((r) => r.id));
       const before: Set<number> | null = candidates;
       candidates = before === null ? ids : new Set([...before].filter((id) => ids.has(id)));
     }
