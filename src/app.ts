@@ -32,6 +32,7 @@ import type { Logger } from "./log.ts";
 import { linkAgents } from "./features/machines/agents.ts";
 import { createEnrollmentService, type Endpoint } from "./features/machines/enrollment.ts";
 import { registerMachines } from "./features/machines/index.tsx";
+import { registerMachineGroups, type MachineGroupsFeature } from "./features/machine-groups/index.tsx";
 import { createMachinesService } from "./features/machines/service.ts";
 import { registerNetboot, type NetbootFeature } from "./features/netboot/index.tsx";
 import type { BootEnvironment, RecentWake } from "./features/netboot/service.ts";
@@ -76,6 +77,8 @@ export interface App {
   relay: Relay;
   /** Network boot: its service, and where server.ts hooks the UDP services' restart. */
   netboot: NetbootFeature;
+  /** Machine groups: membership (`service.members`, `groupsOf`, `onMembership`) and the group-action registry. */
+  machineGroups: MachineGroupsFeature;
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -129,6 +132,9 @@ export function buildApp(deps: AppDeps): App {
   // The inventory's pages, read API and widget (the import writes what they read).
   const requests = { service: inventoryImport.requests, permission: inventoryImport.perms.request };
   registerInventoryApi(web, registerInventory(web, { machines, entities, requests }));
+  // Machine groups (static, dynamic, imported), re-evaluated on machine and inventory changes;
+  // `machineGroups.actions` is where other features register their group actions.
+  const machineGroups = registerMachineGroups(web, { machines, entities, onInventoryStored: (l) => inventoryImport.importer.onStored(l) });
 
   // Network boot: boot services, menus, registration of machines that PXE-boot (I3, I4, I10).
   const netboot = registerNetboot(web, { machines, entities, services, env: deps.boot, recentWake: deps.recentWake });
@@ -136,5 +142,5 @@ export function buildApp(deps: AppDeps): App {
   // Last: the dashboard shows the widgets every feature above declared.
   registerDashboard(web);
 
-  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, netboot };
+  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, netboot, machineGroups };
 }

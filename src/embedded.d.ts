@@ -24,3 +24,7 @@ declare module "*/htmx.min.js" {
   const path: string;
   export default path;
 }
+declare module "*/static/machine-groups.js" {
+  const path: string;
+  export default path;
+}

@@ -33,6 +33,12 @@ export interface MenuEntry {
   order: number;
 }
 
+/**
+ * Menu entries that depend on the user (favourite groups): asked for at every page; the
+ * source checks what the user may see itself. `label` is already in the reader's words.
+ */
+export type MenuSource = (user: { id: number; isSuper: boolean }, t: WidgetContext["t"]) => { section: MessageKey; label: string; href: string; order: number }[];
+
 export interface WidgetContext {
   t: (key: MessageKey, params?: Record<string, string | number>) => string;
   lang: "fr" | "en";
@@ -58,6 +64,7 @@ export class Registry {
   readonly routes: RouteDef[] = [];
   readonly menu: MenuEntry[] = [];
   readonly widgets = new Map<string, WidgetDef>();
+  readonly menuSources: MenuSource[] = [];
 
   permission(def: PermissionDef): string {
     if (this.permissions.has(def.key)) throw new Error(`permission ${def.key} declared twice`);
@@ -75,6 +82,10 @@ export class Registry {
   menuEntry(entry: MenuEntry): void {
     this.menu.push(entry);
     this.menu.sort((a, b) => a.order - b.order);
+  }
+
+  menuSource(source: MenuSource): void {
+    this.menuSources.push(source);
   }
 
   widget(def: WidgetDef): void {

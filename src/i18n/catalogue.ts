@@ -12,6 +12,7 @@ import * as entities from "../features/entities/messages.ts";
 import * as groups from "../features/groups/messages.ts";
 import * as machines from "../features/machines/messages.ts";
 import * as netboot from "../features/netboot/messages.ts";
+import * as machineGroups from "../features/machine-groups/messages.ts";
 import * as history from "../features/history/messages.ts";
 import * as inventory from "../features/inventory/messages.ts";
 import * as inventoryImport from "../features/inventory/messages-import.ts";
@@ -26,6 +27,7 @@ export const fr = {
   ...groups.fr,
   ...machines.fr,
   ...netboot.fr,
+  ...machineGroups.fr,
   ...history.fr,
   ...inventory.fr,
   ...inventoryImport.fr,
@@ -43,6 +45,7 @@ export const en: Record<MessageKey, string> = {
   ...groups.en,
   ...machines.en,
   ...netboot.en,
+  ...machineGroups.en,
   ...history.en,
   ...inventory.en,
   ...inventoryImport.en,

@@ -173,9 +173,12 @@ export class Web {
   menuFor(ctx: RequestContext, current?: string): MenuItem[] {
     const user = ctx.session?.user;
     if (!user) return [];
-    return this.deps.registry.menu
+    const fixed = this.deps.registry.menu
       .filter((m) => m.permission === null || [m.permission].flat().some((key) => this.deps.access.can(user, key)))
-      .map((m) => ({ label: ctx.t(m.label), section: ctx.t(m.section), href: m.href, current: m.href === current }));
+      .map((m) => ({ order: m.order, label: ctx.t(m.label), section: ctx.t(m.section), href: m.href, current: m.href === current }));
+    const personal = this.deps.registry.menuSources.flatMap((source) => source(user, ctx.t))
+      .map((m) => ({ order: m.order, label: m.label, section: ctx.t(m.section), href: m.href, current: m.href === current }));
+    return [...fixed, ...personal].sort((a, b) => a.order - b.order).map(({ order: _order, ...m }) => m);
   }
 
   async page(ctx: RequestContext, opts: PageOptions): Promise<Response> {

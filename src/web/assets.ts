@@ -8,6 +8,7 @@ import appCss from "../../static/app.css" with { type: "file" };
 import appJs from "../../static/app.js" with { type: "file" };
 import dashboardJs from "../../static/dashboard.js" with { type: "file" };
 import favicon from "../../static/favicon.svg" with { type: "file" };
+import machineGroupsJs from "../../static/machine-groups.js" with { type: "file" };
 import htmx from "../../node_modules/htmx.org/dist/htmx.min.js" with { type: "file" };
 
 const files: Record<string, string> = {
@@ -15,6 +16,7 @@ const files: Record<string, string> = {
   "app.js": appJs,
   "dashboard.js": dashboardJs,
   "favicon.svg": favicon,
+  "machine-groups.js": machineGroupsJs,
   "htmx.min.js": htmx,
 };
 

@@ -24,7 +24,7 @@ export async function renderError(web: Web, ctx: RequestContext, error: unknown,
   const message = ctx.t(err.messageKey, err.params);
 
   if (ctx.isApi) {
-    const fields = err.fields ? Object.fromEntries(Object.entries(err.fields).map(([k, v]) => [k, ctx.t(v)])) : undefined;
+    const fields = err.fields ? Object.fromEntries(Object.entries(err.fields).map(([k, v]) => [k, ctx.t(v, err.params)])) : undefined;
     return json({ error: { code: err.code, message, ...(fields ? { fields } : {}) } }, err.status);
   }
 

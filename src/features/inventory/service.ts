@@ -52,6 +52,11 @@ export const sha256Hex = (data: string | Uint8Array) => createHash("sha256").upd
 
 export function createInventoryImport(deps: { db: Database; clock: Clock; log: Logger; recorder: Recorder; machines: MachinesService; newMachineEntity?: () => number }) {
   const repo = inventoryWriteRepo(deps.db);
+  /** Told after commit that a machine's inventory was stored (machine groups re-evaluate). */
+  const stored: ((machineId: number) => void)[] = [];
+  const tellStored = (machineId: number) => {
+    for (const l of stored) l(machineId);
+  };
   const countSoftware = deps.db.query("SELECT count(*) AS n FROM inv_software WHERE machine_id = $id");
 
   /**
@@ -147,6 +152,7 @@ export function createInventoryImport(deps: { db: Database; clock: Clock; log: L
         return { machineId: machine.id, hostname: machine.hostname, created, unchanged: false, changes: changes.length, software };
       })();
       deps.log.info({ machine: result.machineId, source: req.source, agent: req.agentName, changes: result.changes, unchanged: result.unchanged, created: result.created }, "inventory stored");
+      tellStored(result.machineId);
       return result;
     },
 
@@ -154,9 +160,13 @@ export function createInventoryImport(deps: { db: Database; clock: Clock; log: L
      * Our agent's inventory did not change since the one whose hash it names: only the dates
      * move. A hash that is not the stored one is a Conflict: the agent then sends it whole.
      */
+    onStored(listener: (machineId: number) => void): void {
+      stored.push(listener);
+    },
+
     touchUnchanged(machineId: number, hash: string, ip: string): ImportResult {
       const now = deps.clock.now();
-      return deps.db.transaction((): ImportResult => {
+      const result = deps.db.transaction((): ImportResult => {
         const machine = deps.machines.getById(machineId);
         if (!machine) throw new Conflict("inventory.error.unknownHash");
         if (machine.banned) throw new Forbidden();
@@ -167,6 +177,8 @@ export function createInventoryImport(deps: { db: Database; clock: Clock; log: L
         deps.log.info({ machine: machineId, ip }, "inventory unchanged");
         return { machineId, hostname: machine.hostname, created: false, unchanged: true, changes: 0, software: (countSoftware.get({ id: machineId }) as { n: number }).n };
       })();
+      tellStored(machineId);
+      return result;
     },
   };
 }
