@@ -31,7 +31,8 @@ import { registerInventoryImport } from "./features/inventory/endpoints.ts";
 import type { Logger } from "./log.ts";
 import { linkAgents } from "./features/machines/agents.ts";
 import { createEnrollmentService, type Endpoint } from "./features/machines/enrollment.ts";
-import { registerMachines } from "./features/machines/index.tsx";
+import { registerMachines, type MachinePanel } from "./features/machines/index.tsx";
+import { registerActions } from "./features/actions/index.tsx";
 import { createMachinesService } from "./features/machines/service.ts";
 import { createRelay, type Relay } from "./net/xmpp/relay.ts";
 import { Scheduler } from "./scheduler/index.ts";
@@ -68,6 +69,8 @@ export interface App {
   services: Map<string, ServiceStatus>;
   /** The embedded XMPP relay: its channel works in process; `server.ts` adds the listener. */
   relay: Relay;
+  /** Quick actions, Wake-on-LAN (`actions.wol.recentWake`) and the remote shell's WebSocket bridge. */
+  actions: ReturnType<typeof registerActions>;
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -115,15 +118,20 @@ export function buildApp(deps: AppDeps): App {
   entities.addUsage({ label: "entities.usage.machines", count: (id) => machines.countInEntity(id) });
   const agents = linkAgents({ machines, channel: relay.channel, accounts: relay.accounts, recorder, log: deps.log });
   const enrollment = createEnrollmentService({ db: deps.db, clock: deps.clock, recorder, entities, machines, accounts: relay.accounts, channel: relay.channel, endpoint });
-  registerMachines(web, { machines, enrollment, agents, entities });
+  const machinePanels: MachinePanel[] = [];
+  registerMachines(web, { machines, enrollment, agents, entities, panels: machinePanels });
   // Inventories received (our agent, FusionInventory, the GLPI agent) and requested.
   const inventoryImport = registerInventoryImport(web, { machines, entities, channel: relay.channel, accounts: relay.accounts });
   // The inventory's pages, read API and widget (the import writes what they read).
   const requests = { service: inventoryImport.requests, permission: inventoryImport.perms.request };
   registerInventoryApi(web, registerInventory(web, { machines, entities, requests }));
 
+  // Quick actions, system actions, Wake-on-LAN and the remote shell (issue 6).
+  const actions = registerActions(web, { db: deps.db, machines, channel: relay.channel, log: deps.log });
+  machinePanels.push(actions.machinePanel);
+
   // Last: the dashboard shows the widgets every feature above declared.
   registerDashboard(web);
 
-  return { web, registry, auth, recorder, access, hub, scheduler, services, relay };
+  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, actions };
 }
