@@ -4,31 +4,33 @@
 // from the server: binary frames (terminal output) and JSON {"t":"ready"|"exit"|"error"}.
 //
 // The page's Content-Security-Policy forbids inline <style> elements, which xterm.js creates
-// for its dimensions and theme. Before the terminal starts, <style> elements are made to
-// carry their text as constructed style sheets (document.adoptedStyleSheets, which the CSP
-// does not block), with a type that keeps the browser from parsing them as inline CSS.
+// for its dimensions and theme. Before the terminal starts, <style> elements are replaced
+// by inert stand-ins whose text becomes constructed style sheets (adoptedStyleSheets, which
+// the CSP does not block), and style attributes are set through the CSSOM.
 (function () {
   "use strict";
   var el = document.getElementById("terminal");
   if (!el || !window.Terminal) return;
 
-  (function shimStyleElements() {
+  (function shimStyles() {
     if (!("adoptedStyleSheets" in document) || typeof CSSStyleSheet !== "function") return;
+    // <style>: an inert <template> stands in for it (never parsed as CSS, so never checked
+    // against the CSP), and its text becomes an adopted, constructed style sheet.
     var create = document.createElement.bind(document);
     document.createElement = function (tag, opts) {
-      var node = create(tag, opts);
-      if (String(tag).toLowerCase() !== "style") return node;
+      if (String(tag).toLowerCase() !== "style") return create(tag, opts);
+      var node = create("template");
       var sheet = new CSSStyleSheet();
       var text = "";
-      node.setAttribute("type", "text/x-medulla-adopted");
+      document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
       var apply = function (value) {
         text = String(value == null ? "" : value);
         sheet.replaceSync(text);
-        if (document.adoptedStyleSheets.indexOf(sheet) < 0) document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
       };
       Object.defineProperty(node, "textContent", { get: function () { return text; }, set: apply });
       Object.defineProperty(node, "innerText", { get: function () { return text; }, set: apply });
       Object.defineProperty(node, "type", { get: function () { return "text/css"; }, set: function () {} });
+      Object.defineProperty(node, "media", { get: function () { return ""; }, set: function () {} });
       Object.defineProperty(node, "sheet", { get: function () { return sheet; } });
       var remove = node.remove.bind(node);
       node.remove = function () {
@@ -36,6 +38,16 @@
         remove();
       };
       return node;
+    };
+    // style="…" attributes (xterm.js sets them for true-colour cells) go through the CSSOM,
+    // which the CSP allows, rather than through the attribute, which it blocks.
+    var setAttribute = Element.prototype.setAttribute;
+    Element.prototype.setAttribute = function (name, value) {
+      if (String(name).toLowerCase() === "style" && this.style) {
+        this.style.cssText = String(value);
+        return;
+      }
+      return setAttribute.call(this, name, value);
     };
   })();
 

@@ -35,6 +35,18 @@ export function pickShell(env = process.env): string {
   return "/bin/sh";
 }
 
+/**
+ * The command line of a session. The shell must own the terminal as its controlling tty
+ * (a new session, TIOCSCTTY), or Ctrl-C and job control do nothing: Bun.Terminal does not
+ * do that itself, so Linux goes through util-linux `setsid --ctty`, macOS through
+ * `script -q /dev/null` (a nested pseudo-terminal it makes controlling).
+ */
+export function shellCommand(shell: string, os = currentOs()): string[] {
+  for (const setsid of ["/usr/bin/setsid", "/bin/setsid"]) if (os === "linux" && existsSync(setsid)) return [setsid, "-c", shell, "-l"];
+  if (os === "darwin" && existsSync("/usr/bin/script")) return ["/usr/bin/script", "-q", "/dev/null", shell, "-l"];
+  return [shell, "-l"];
+}
+
 export class ShellSessions {
   #sessions = new Map<string, Session>();
   constructor(private readonly opts: { maxSessions?: number; idleMs?: number; os?: string } = {}) {}
@@ -62,7 +74,7 @@ export class ShellSessions {
         return "/";
       }
     })();
-    const proc = Bun.spawn([shell, "-l"], {
+    const proc = Bun.spawn(shellCommand(shell, os), {
       terminal, cwd: existsSync(home) ? home : "/",
       env: { ...process.env, TERM: "xterm-256color", COLORTERM: "truecolor", MEDULLA_SESSION: sid },
     });
