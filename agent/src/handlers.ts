@@ -26,6 +26,8 @@ export interface HandlerContext {
   configPath?: string;
   /** Remote shell sessions (agent/src/actions/shell.ts). */
   shells?: ShellSessions;
+  /** A simulated agent (`medulla-agent simulate`): quick actions are answered without running anything. */
+  simulated?: boolean;
   /** Sends a message to the server that is not a reply (shell output); set by the session. */
   emit?(action: string, data: Record<string, unknown>): void;
 }
@@ -50,7 +52,10 @@ export const handlers: Record<string, Handler> = {
   agentversion: async (_req, ctx) => ({ ...ctx.version }),
   machinefacts: async (_req, ctx) => ({ ...(await ctx.facts()) }),
   inventory: async (req, ctx) => (ctx.inventory ? ctx.inventory.request(req.data.force === true) : { accepted: false, reason: "this agent runs no inventory" }),
-  runscript: async (req) => ({ ...(await runScript(req.data as unknown as ScriptRequest)) }),
+  runscript: async (req, ctx) =>
+    ctx.simulated
+      ? { exitCode: 0, output: `simulated: ${String(req.data.script).slice(0, 200)}\n`, truncated: false, timedOut: false, durationMs: 0 }
+      : { ...(await runScript(req.data as unknown as ScriptRequest)) },
   power: async (req) => power(req.data.op as "reboot" | "shutdown", typeof req.data.delaySeconds === "number" ? req.data.delaySeconds : 0),
   processes: async (req) => ({ ...(await listProcesses(typeof req.data.limit === "number" ? req.data.limit : 200)) }),
   killprocess: async (req) => killProcess(req.data.pid as number, req.data.force === true),
