@@ -113,6 +113,10 @@ export function SystemError(props: { t: T; error: string }) {
   return <Alert kind="error" text={props.t("sys.failed", { error: props.error })} />;
 }
 
+export function SystemAlert(props: { text: string }) {
+  return <Alert kind="error" text={props.text} />;
+}
+
 export function SystemNotice(props: { text: string }) {
   return <Alert kind="success" text={props.text} />;
 }

@@ -20,7 +20,7 @@ import type { RequestContext } from "../../web/context.ts";
 import { html, redirect } from "../../web/respond.ts";
 import { QuickActionForm, QuickActionsPage, ResultRow, RunPage, RunPickPage, RunsPage, type ResultView } from "../../../views/actions/quick.tsx";
 import { SessionsPage, ShellPage } from "../../../views/actions/shell.tsx";
-import { ConfigEditor, DiskView, NetstatView, ProcessesView, SystemError, SystemNotice, SystemPanel } from "../../../views/actions/system.tsx";
+import { ConfigEditor, DiskView, NetstatView, ProcessesView, SystemAlert, SystemError, SystemNotice, SystemPanel } from "../../../views/actions/system.tsx";
 import { WolPage } from "../../../views/actions/wol.tsx";
 import type { Viewer } from "../entities/service.ts";
 import { formatForReader } from "../history/time.ts";
@@ -196,7 +196,7 @@ export function registerActions(web: Web, deps: { db: Database; machines: Machin
         try {
           return html(String(await run(ctx, Number(params.id), body)));
         } catch (e) {
-          if (e instanceof AppError && e.status === 409) return html(String(<SystemError t={ctx.t} error={ctx.t(e.messageKey, e.params)} />));
+          if (e instanceof AppError && e.status === 409) return html(String(<SystemAlert text={ctx.t(e.messageKey, e.params)} />));
           throw e;
         }
       },
