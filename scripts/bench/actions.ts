@@ -51,23 +51,33 @@ export default async function actions(report: Report): Promise<void> {
       [process.execPath, "--preload", join(import.meta.dir, "xmpp", "simulate-guard.ts"), join(ROOT, "agent/main.ts"), "simulate", "--server", `127.0.0.1:${port}`, "--ca-file", files.ca, "--count", String(n), "--password", PASSWORD, "--domain", DOMAIN, "--server-jid", `medulla@${DOMAIN}`, "--rate", String(rate), "--spread", "auto", "--hold", "3600", "--pings", "0", "--timeout", "60"],
       { label: "simulate", cwd: ROOT },
     );
-    const deadline = performance.now() + 120_000 + (n / rate) * 3000;
+    // Logins go as fast as this (shared) machine allows: wait until all are online, or
+    // until a minute passes without one more, then measure over those online.
+    let online = 0;
+    let lastGain = performance.now();
+    const hardStop = performance.now() + 20 * 60_000;
     for (;;) {
-      const { online } = await server.command<{ online: number }>("online", 10_000);
+      const now = (await server.command<{ online: number }>("online", 10_000)).online;
+      if (now > online) [online, lastGain] = [now, performance.now()];
       if (online >= n) break;
       if (sim.proc.exitCode !== null) throw new Error(`simulate exited early:\n  ${sim.errTail.slice(-15).join("\n  ")}`);
-      if (performance.now() > deadline) throw new Error(`only ${online}/${n} agents online in time`);
+      if (performance.now() - lastGain > 60_000 || performance.now() > hardStop) {
+        note(`only ${online}/${n} agents came online; measuring over those`);
+        break;
+      }
       await Bun.sleep(1000);
     }
+    if (online === 0) throw new Error("no agent came online");
     await waitQuiet([server.pid, sim.pid], { maxMs: 60_000 });
     const bare = await server.command<{ sent: number; answered: number; ms: number; peakRss: number }>("bare", 180_000);
     note(`bare fan-out: ${bare.answered}/${bare.sent} answered in ${bare.ms.toFixed(0)} ms, peak RSS ${mb(bare.peakRss).toFixed(1)} MB`);
     await waitQuiet([server.pid, sim.pid], { maxMs: 30_000 });
     const qa = await server.command<{ ms: number; peakRss: number; statuses: Record<string, number> }>("quickaction", 300_000);
     note(`quick action: ${JSON.stringify(qa.statuses)} in ${qa.ms.toFixed(0)} ms, peak RSS ${mb(qa.peakRss).toFixed(1)} MB`);
-    if ((qa.statuses.done ?? 0) !== n) note(`warning: ${n - (qa.statuses.done ?? 0)} machines did not answer "done"`);
-    report({ name: `actions-${n}-time-lower-better`, value: qa.ms, unit: "ms", peer: { name: "bare-xmpp-fanout", value: bare.ms } });
-    report({ name: `actions-${n}-peak-rss-lower-better`, value: mb(qa.peakRss), unit: "MB", peer: { name: "bare-xmpp-fanout", value: mb(bare.peakRss) } });
+    if ((qa.statuses.done ?? 0) !== online) note(`warning: ${online - (qa.statuses.done ?? 0)} machines did not answer "done"`);
+    const k = online;
+    report({ name: `actions-${k}-time-lower-better`, value: qa.ms, unit: "ms", peer: { name: "bare-xmpp-fanout", value: bare.ms } });
+    report({ name: `actions-${k}-peak-rss-lower-better`, value: mb(qa.peakRss), unit: "MB", peer: { name: "bare-xmpp-fanout", value: mb(bare.peakRss) } });
   } finally {
     if (sim) {
       sim.proc.kill("SIGINT");

@@ -15,7 +15,7 @@
  *   bare              the bare fan-out: the same `runscript` envelope a quick action sends,
  *                     one `channel.request` per online agent, all at once; time until the last
  *                     answer, and the peak RSS meanwhile
- *   quickaction       the real thing: `runner.start` (a run row, a result row per machine,
+ *   quickaction       the real thing: `runner.start` on the machines whose agent is online (a run row, a result row per machine,
  *                     the per-relay concurrency limit, each answer written to SQLite, one
  *                     history entry); time until `settled`, and the peak RSS meanwhile
  *   stop              exits
@@ -118,7 +118,10 @@ async function main(): Promise<void> {
       out({ sent: online.length, answered, ms: r.ms, peakRss: r.peakRss });
     } else if (cmd === "quickaction") {
       const r = await peak(async () => {
-        const runId = runner.start(viewer, { quickActionId: null, name: "bench", os: "linux", interpreter: "shell", script: SCRIPT, timeoutSeconds: 300 }, ids, "127.0.0.1");
+        // The machines whose agent is online (all of them once every login is done).
+        const online = new Set(relay.channel.online());
+        const targets = ids.filter((_, i) => online.has(`sim-${i + 1}@${domain}`));
+        const runId = runner.start(viewer, { quickActionId: null, name: "bench", os: "linux", interpreter: "shell", script: SCRIPT, timeoutSeconds: 300 }, targets, "127.0.0.1");
         await runner.settled(runId);
         return runId;
       });

@@ -341,6 +341,22 @@ export function registerActions(web: Web, deps: { db: Database; machines: Machin
 
   return {
     quick, runner, wol, shell, system, perms, machinePanel,
+    /**
+     * Reboots or shuts down machines (a group's "remote reboot"): one `power` request each,
+     * online ones only; answers each machine's outcome. Needs `machines.power` (checked by the caller's route).
+     */
+    async power(viewer: Viewer, machineIds: number[], op: "reboot" | "shutdown", ip: string): Promise<{ machineId: number; ok: boolean; detail: string }[]> {
+      return Promise.all(
+        [...new Set(machineIds)].map(async (id) => {
+          try {
+            const r = await system.call(viewer, id, "power", { op }, ip);
+            return { machineId: id, ok: r.ok && r.data.accepted === true, detail: r.ok ? String(r.data.detail ?? "") : r.error };
+          } catch (e) {
+            return { machineId: id, ok: false, detail: (e as Error).message };
+          }
+        }),
+      );
+    },
     /** Runs saved quick action `quickActionId` on `machineIds` (e.g. a group's members); answers the run id. */
     runOnMachines(viewer: Viewer, quickActionId: number, machineIds: number[], ip: string): number {
       return runner.startQuickAction(viewer, quick.get(quickActionId), machineIds, ip);
