@@ -15,7 +15,7 @@
  *   bench actions-5000-time-lower-better: … ms | bare-xmpp-fanout: … ms | ratio …
  *   bench actions-5000-peak-rss-lower-better: … MB | bare-xmpp-fanout: … MB | ratio …
  *
- * BENCH_ACTIONS_COUNT (default 5000), BENCH_ACTIONS_RATE (logins per second, default 400).
+ * BENCH_ACTIONS_COUNT (default 5000), BENCH_ACTIONS_RATE (logins per second, default 150).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,7 +33,7 @@ const mb = (bytes: number) => bytes / 1048576;
 export default async function actions(report: Report): Promise<void> {
   if (process.platform !== "linux") throw new Error("the actions suite reads /proc: Linux only");
   const n = Number(process.env.BENCH_ACTIONS_COUNT ?? 5000);
-  const rate = Number(process.env.BENCH_ACTIONS_RATE ?? 400);
+  const rate = Number(process.env.BENCH_ACTIONS_RATE ?? 150);
   if (!Number.isInteger(n) || n < 1 || n > 19_000) throw new Error("BENCH_ACTIONS_COUNT must be from 1 to 19000");
   const dir = mkdtempSync(join(tmpdir(), "medulla-bench-actions-"));
   let server: Child | undefined;

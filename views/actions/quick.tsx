@@ -33,7 +33,7 @@ export function QuickActionsPage(props: { t: T; csrf: string; rows: QaListRow[];
         </p>
       ))}
       {when(props.rows.length > 0, () => (
-        <table class="table" id="quick-actions">
+        <table class="data" id="quick-actions">
           <thead>
             <tr>
               <th safe>{t("qa.col.name")}</th>
@@ -264,7 +264,7 @@ export function RunPage(props: { t: T; title: string; script: string; results: R
           {props.script}
         </pre>
       </details>
-      <table class="table" id="qa-results">
+      <table class="data" id="qa-results">
         <thead>
           <tr>
             <th safe>{t("qa.result.col.machine")}</th>
@@ -297,7 +297,7 @@ export function RunsPage(props: { t: T; rows: RunListRow[] }) {
         </p>
       ))}
       {when(props.rows.length > 0, () => (
-        <table class="table">
+        <table class="data">
           <thead>
             <tr>
               <th safe>{t("qa.runs.col.when")}</th>

@@ -46,7 +46,7 @@ export function SessionsPage(props: { t: T; rows: SessionRow[] }) {
         </p>
       ))}
       {when(props.rows.length > 0, () => (
-        <table class="table" id="shell-sessions">
+        <table class="data" id="shell-sessions">
           <thead>
             <tr>
               <th safe>{t("shell.col.when")}</th>

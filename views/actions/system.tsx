@@ -126,7 +126,7 @@ export function ProcessesView(props: { t: T; machineId: number; canKill: boolean
   return (
     <div class="system-result">
       <h3 safe>{t("sys.processesOf", { shown: props.rows.length, total: props.total })}</h3>
-      <table class="table compact" id="process-list">
+      <table class="data compact" id="process-list">
         <thead>
           <tr>
             <th safe>{t("sys.col.pid")}</th>
@@ -175,7 +175,7 @@ export function ProcessesView(props: { t: T; machineId: number; canKill: boolean
 export function DiskView(props: { t: T; rows: { mount: string; device: string; type: string; totalBytes: number; usedBytes: number; freeBytes: number }[] }) {
   const { t } = props;
   return (
-    <table class="table compact" id="disk-usage">
+    <table class="data compact" id="disk-usage">
       <thead>
         <tr>
           <th safe>{t("sys.col.mount")}</th>
@@ -221,7 +221,7 @@ export function NetstatView(props: { t: T; truncated: boolean; rows: { proto: st
           {t("sys.truncated")}
         </p>
       ))}
-      <table class="table compact" id="netstat">
+      <table class="data compact" id="netstat">
         <thead>
           <tr>
             <th safe>{t("sys.col.proto")}</th>

@@ -40,7 +40,7 @@ export function WolPage(props: { t: T; csrf: string; rows: WolRow[]; canWake: bo
       {when(props.rows.length > 0, () => (
         <form method="post" action="/wol/wake" id="wol-form">
           <CsrfField token={props.csrf} />
-          <table class="table" id="wol-table">
+          <table class="data" id="wol-table">
             <thead>
               <tr>
                 {when(props.canWake, () => (
