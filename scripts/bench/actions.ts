@@ -48,7 +48,7 @@ export default async function actions(report: Report): Promise<void> {
     const { port } = JSON.parse(await server.waitLine((l) => l.includes('"listening"'), 120_000 + n * 20, "the server listening")) as { port: number };
     note(`${n} agents logging in at ${rate}/s`);
     sim = spawnChild(
-      [process.execPath, "--preload", join(import.meta.dir, "xmpp", "simulate-guard.ts"), join(ROOT, "agent/main.ts"), "simulate", "--server", `127.0.0.1:${port}`, "--ca-file", files.ca, "--count", String(n), "--password", PASSWORD, "--domain", DOMAIN, "--server-jid", `medulla@${DOMAIN}`, "--rate", String(rate), "--spread", "auto", "--hold", "3600", "--pings", "0", "--timeout", "60"],
+      [process.execPath, "--preload", join(import.meta.dir, "actions", "simulate-guard.ts"), join(ROOT, "agent/main.ts"), "simulate", "--server", `127.0.0.1:${port}`, "--ca-file", files.ca, "--count", String(n), "--password", PASSWORD, "--domain", DOMAIN, "--server-jid", `medulla@${DOMAIN}`, "--rate", String(rate), "--spread", "auto", "--hold", "3600", "--pings", "0", "--timeout", "60"],
       { label: "simulate", cwd: ROOT },
     );
     // Logins go as fast as this (shared) machine allows: wait until all are online, or

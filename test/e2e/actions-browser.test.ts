@@ -146,6 +146,17 @@ describe("quick actions, system actions and the remote shell with a real agent",
     expect(await page.locator("main").innerText()).toContain("hello");
   }, STEP);
 
+  test("a run page open while the action runs shows its result without a reload", async () => {
+    const created = await api<{ id: number }>("POST", "/api/v1/quick-actions", { name: "late", os: "linux", interpreter: "shell", script: "sleep 3; echo done-late" });
+    const run = await api<{ runId: number }>("POST", `/api/v1/quick-actions/${created.json.id}/runs`, { machineIds: [machineId] });
+    await page.goto(medulla.url(`/quick-actions/runs/${run.json.runId}`));
+    const row = page.locator(`tr[id$="-${machineId}"]`);
+    expect(await row.getAttribute("data-status")).toBe("running");
+    await page.waitForFunction(() => document.getElementById("live-status")?.textContent !== "");
+    await waitFor("the live result", async () => (await page.locator(`tr[id$="-${machineId}"]`).getAttribute("data-status")) === "done", 30_000);
+    expect(await page.locator(`tr[id$="-${machineId}"]`).innerText()).toContain("done-late");
+  }, STEP);
+
   test("system actions on the machine page: processes, disk usage, netstat, version, reboot", async () => {
     await page.goto(medulla.url(`/computers/${machineId}`));
     await page.getByRole("button", { name: "Processus" }).click();
