@@ -186,12 +186,13 @@ describe("quick actions, system actions and the remote shell with a real agent",
     expect(original).not.toContain(readFileSync(config, "utf8").match(/^password\s*=\s*(.*)$/m)![1]!);
     await area.fill(original.replace(/^heartbeat\s*=.*$/m, "heartbeat = 1"));
     await page.getByRole("button", { name: "Enregistrer le fichier" }).click();
-    await waitFor("the refusal", async () => (await page.locator("#system-output").innerText()).includes("heartbeat"));
+    await waitFor("the refusal", async () => (await page.locator("#system-output").innerText()).includes("L'agent a refusé le fichier"));
+    expect(await page.locator("#system-output").innerText()).toContain("heartbeat");
     expect(existsSync(`${config}.bak`)).toBe(false);
     const area2 = page.locator("#config-editor textarea");
     await area2.fill(original.replace(/^heartbeat\s*=.*$/m, "heartbeat = 45"));
     await page.getByRole("button", { name: "Enregistrer le fichier" }).click();
-    await waitFor("saved", async () => (await page.locator("#system-output").innerText()).includes(".bak"));
+    await waitFor("saved", async () => (await page.locator("#system-output").innerText()).includes("l'ancien est conservé dans"));
     const saved = readFileSync(config, "utf8");
     expect(saved).toMatch(/^heartbeat = 45$/m);
     expect(saved).not.toContain("********"); // the password was kept, not overwritten by the mask
