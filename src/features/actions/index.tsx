@@ -311,7 +311,8 @@ export function registerActions(web: Web, deps: { db: Database; machines: Machin
   web.route({
     method: "GET", path: "/shell-sessions", permission: perms.shell, kind: "page",
     handler: ({ ctx }) => {
-      const rows = shell.sessions(200).map((s) => ({
+      const visible = visibleFilter(viewerOf(ctx));
+      const rows = shell.sessions(200).filter((s) => s.machine_id === null || visible(s.machine_id)).map((s) => ({
         id: s.id, when: when(ctx, s.started_at), end: s.ended_at ? `${when(ctx, s.ended_at)} (${s.end_reason})` : "…", user: s.user_login, machine: s.hostname, machineId: s.machine_id, ip: s.source_ip,
         bytes: `${s.bytes_in} / ${s.bytes_out}`, transcript: s.has_transcript === 1,
       }));
@@ -320,9 +321,9 @@ export function registerActions(web: Web, deps: { db: Database; machines: Machin
   });
   web.route({
     method: "GET", path: "/shell-sessions/:id/transcript", permission: perms.shell, kind: "page",
-    handler: ({ params }) => {
+    handler: ({ ctx, params }) => {
       const s = shell.transcript(Number(params.id));
-      if (!s || s.transcript === null) throw new NotFound();
+      if (!s || s.transcript === null || (s.machine_id !== null && !visibleFilter(viewerOf(ctx))(s.machine_id))) throw new NotFound();
       // Plain text, downloaded: terminal output is never rendered as HTML.
       return new Response(s.transcript, { headers: { "content-type": "text/plain; charset=utf-8", "content-disposition": `attachment; filename="shell-${Number(params.id)}.txt"` } });
     },

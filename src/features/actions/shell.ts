@@ -191,8 +191,8 @@ export function createShellBridge(deps: { db: Database; clock: Clock; channel: A
     sessions(limit = 50): { id: number; machine_id: number | null; hostname: string; user_login: string; source_ip: string; started_at: number; ended_at: number | null; end_reason: string; bytes_in: number; bytes_out: number; has_transcript: number }[] {
       return db.query(`SELECT id, machine_id, hostname, user_login, source_ip, started_at, ended_at, end_reason, bytes_in, bytes_out, transcript IS NOT NULL AS has_transcript FROM shell_sessions ORDER BY id DESC LIMIT ?`).all(limit) as never;
     },
-    transcript(id: number): { hostname: string; user_login: string; started_at: number; transcript: string | null } | null {
-      return db.query("SELECT hostname, user_login, started_at, transcript FROM shell_sessions WHERE id = ?").get(id) as never;
+    transcript(id: number): { machine_id: number | null; hostname: string; user_login: string; started_at: number; transcript: string | null } | null {
+      return db.query("SELECT machine_id, hostname, user_login, started_at, transcript FROM shell_sessions WHERE id = ?").get(id) as never;
     },
     get open(): number {
       return sockets.size;
