@@ -139,7 +139,7 @@ describe("running quick actions", () => {
     const m = addMachine(t, "lin-3", "linux");
     const root = await signedIn(t, "root", { isSuper: true });
     const html = (await root.page(`/computers/${m}`)).html;
-    for (const label of ["Processus", "Espace disque", "Netstat", "Redémarrer", "Éteindre", "Fichier de configuration", "Terminal"]) expect(html).toContain(label);
+    for (const label of ["Inventaire maintenant", "Processus", "Espace disque", "Netstat", "Redémarrer", "Éteindre", "Fichier de configuration", "Terminal"]) expect(html).toContain(label);
     const viewer = await signedIn(t, "viewer", { keys: ["machines.view"] });
     expect((await viewer.page(`/computers/${m}`)).html).not.toContain("system-actions");
     expect((await viewer.post(`/computers/${m}/system/processes`)).status).toBe(403);

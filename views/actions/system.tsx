@@ -17,6 +17,8 @@ export interface SystemPanelProps {
   canConfig: boolean;
   canShell: boolean;
   canRun: boolean;
+  /** May request an inventory now (the inventory feature's route). */
+  canInventory?: boolean;
   quickActions: { id: number; name: string }[];
 }
 
@@ -47,6 +49,11 @@ export function SystemPanel(props: SystemPanelProps) {
               {t("sys.version")}
             </button>
           </>
+        ))}
+        {when(props.canInventory, () => (
+          <button type="button" hx-post={`/computers/${m.id}/inventory/request`} hx-target="#system-output" hx-swap="innerHTML" disabled={!m.online} safe>
+            {t("sys.inventoryNow")}
+          </button>
         ))}
         {when(props.canConfig, () => (
           <button type="button" hx-post={post("configread")} hx-target="#system-output" hx-swap="innerHTML" disabled={!m.online} safe>

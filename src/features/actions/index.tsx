@@ -337,7 +337,7 @@ export function registerActions(web: Web, deps: { db: Database; machines: Machin
     const can = (k: string) => access.can(viewer, k);
     if (![perms.diagnose, perms.power, perms.config, perms.shell, perms.run].some(can)) return "";
     const qas = can(perms.run) ? quick.list().filter((q) => !machine.os || q.os === machine.os).map((q) => ({ id: q.id, name: q.name })) : [];
-    return String(await <SystemPanel t={ctx.t} csrf={ctx.session!.csrf} machine={machine} canDiagnose={can(perms.diagnose)} canPower={can(perms.power)} canConfig={can(perms.config)} canShell={can(perms.shell)} canRun={can(perms.run)} quickActions={qas} />);
+    return String(await <SystemPanel t={ctx.t} csrf={ctx.session!.csrf} machine={machine} canDiagnose={can(perms.diagnose)} canPower={can(perms.power)} canConfig={can(perms.config)} canShell={can(perms.shell)} canRun={can(perms.run)} canInventory={can("inventory.request")} quickActions={qas} />);
   };
 
   return {
