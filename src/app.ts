@@ -31,8 +31,9 @@ import { registerInventoryImport } from "./features/inventory/endpoints.ts";
 import type { Logger } from "./log.ts";
 import { linkAgents } from "./features/machines/agents.ts";
 import { createEnrollmentService, type Endpoint } from "./features/machines/enrollment.ts";
-import { registerMachines } from "./features/machines/index.tsx";
 import { registerMachineGroups, type MachineGroupsFeature } from "./features/machine-groups/index.tsx";
+import { registerMachines, type MachinePanel } from "./features/machines/index.tsx";
+import { registerActions } from "./features/actions/index.tsx";
 import { createMachinesService } from "./features/machines/service.ts";
 import { registerNetboot, type NetbootFeature } from "./features/netboot/index.tsx";
 import type { BootEnvironment, RecentWake } from "./features/netboot/service.ts";
@@ -79,6 +80,8 @@ export interface App {
   netboot: NetbootFeature;
   /** Machine groups: membership (`service.members`, `groupsOf`, `onMembership`) and the group-action registry. */
   machineGroups: MachineGroupsFeature;
+  /** Quick actions, Wake-on-LAN (`actions.wol.recentWake`) and the remote shell's WebSocket bridge. */
+  actions: ReturnType<typeof registerActions>;
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -126,7 +129,8 @@ export function buildApp(deps: AppDeps): App {
   entities.addUsage({ label: "entities.usage.machines", count: (id) => machines.countInEntity(id) });
   const agents = linkAgents({ machines, channel: relay.channel, accounts: relay.accounts, recorder, log: deps.log });
   const enrollment = createEnrollmentService({ db: deps.db, clock: deps.clock, recorder, entities, machines, accounts: relay.accounts, channel: relay.channel, endpoint });
-  registerMachines(web, { machines, enrollment, agents, entities });
+  const machinePanels: MachinePanel[] = [];
+  registerMachines(web, { machines, enrollment, agents, entities, panels: machinePanels });
   // Inventories received (our agent, FusionInventory, the GLPI agent) and requested.
   const inventoryImport = registerInventoryImport(web, { machines, entities, channel: relay.channel, accounts: relay.accounts });
   // The inventory's pages, read API and widget (the import writes what they read).
@@ -139,8 +143,12 @@ export function buildApp(deps: AppDeps): App {
   // Network boot: boot services, menus, registration of machines that PXE-boot (I3, I4, I10).
   const netboot = registerNetboot(web, { machines, entities, services, env: deps.boot, recentWake: deps.recentWake });
 
+  // Quick actions, system actions, Wake-on-LAN and the remote shell (issue 6).
+  const actions = registerActions(web, { db: deps.db, machines, channel: relay.channel, log: deps.log });
+  machinePanels.push(actions.machinePanel);
+
   // Last: the dashboard shows the widgets every feature above declared.
   registerDashboard(web);
 
-  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, netboot, machineGroups };
+  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, netboot, machineGroups, actions };
 }

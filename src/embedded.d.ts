@@ -28,3 +28,19 @@ declare module "*/static/machine-groups.js" {
   const path: string;
   export default path;
 }
+declare module "*/static/actions.js" {
+  const path: string;
+  export default path;
+}
+declare module "*/static/shell.js" {
+  const path: string;
+  export default path;
+}
+declare module "*/xterm/lib/xterm.js" {
+  const path: string;
+  export default path;
+}
+declare module "*/addon-fit/lib/addon-fit.js" {
+  const path: string;
+  export default path;
+}

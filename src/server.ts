@@ -121,9 +121,13 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
       ports.https = listen("https", "MEDULLA_HTTPS_PORT", () =>
         Bun.serve({
           hostname: config.bind, port: config.httpsPort, reusePort: false, tls, maxRequestBodySize: 64 << 20, idleTimeout: 60,
+          websocket: app.actions.shell.websocket,
           fetch: (req, srv) => {
             if (req.url.endsWith("/events")) srv.timeout(req, 0); // the live stream stays open
-            return app.web.fetch(req, { ip: srv.requestIP(req)?.address ?? "", isHttps: true });
+            const ip = srv.requestIP(req)?.address ?? "";
+            const upgraded = app.actions.shell.upgrade(req, srv, { ip }); // the remote shell's WebSocket
+            if (upgraded !== null) return upgraded;
+            return app.web.fetch(req, { ip, isHttps: true });
           },
         }) as { port: number; stop(force?: boolean): unknown },
       );
@@ -151,6 +155,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
     ports.http = listen("http", "MEDULLA_HTTP_PORT", () =>
       Bun.serve({
         hostname: config.bind, port: config.httpPort, reusePort: false, maxRequestBodySize: 64 << 20, idleTimeout: 60,
+        websocket: app.actions.shell.websocket,
         fetch: (req, srv) => {
           const url = new URL(req.url);
           // HTTPS configured but down: refuse rather than carry passwords and cookies in clear.
@@ -165,7 +170,10 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
             return Response.redirect(url.toString(), req.method === "GET" || req.method === "HEAD" ? 301 : 308);
           }
           if (url.pathname === "/events") srv.timeout(req, 0);
-          return app.web.fetch(req, { ip: srv.requestIP(req)?.address ?? "", isHttps: false });
+          const ip = srv.requestIP(req)?.address ?? "";
+          const upgraded = app.actions.shell.upgrade(req, srv, { ip }); // the remote shell's WebSocket
+          if (upgraded !== null) return upgraded;
+          return app.web.fetch(req, { ip, isHttps: false });
         },
       }) as { port: number; stop(force?: boolean): unknown },
     );
@@ -182,6 +190,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
     app, db, log, scheduler, ports,
     async stop() {
       app.hub.closeAll();
+      app.actions.shell.closeAll();
       for (const s of servers) s.stop(true);
       await netboot.stop();
       await relayListener?.stop();

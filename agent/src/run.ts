@@ -15,6 +15,7 @@ import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffOptions } from "./bac
 import type { AgentConfig } from "./config.ts";
 import { collectFacts, normalizeArch, type Facts } from "./facts/index.ts";
 import type { HandlerContext } from "./handlers.ts";
+import { ShellSessions } from "./actions/shell.ts";
 import { inventoryRunner } from "./inventory/index.ts";
 import type { InventoryRunner } from "./inventory/runner.ts";
 import type { Logger } from "./log.ts";
@@ -81,11 +82,14 @@ export async function runAgent(config: AgentConfig, deps: RunDeps): Promise<void
   const state = new StateFile(statePath(config.path));
   const facts = deps.facts ?? (() => collectFacts(config.agent.id));
   const inventory = deps.inventory?.(state) ?? inventoryRunner({ config, ca, log, store: stateFileStore(state), signal });
+  const shells = new ShellSessions();
   const ctx: HandlerContext = {
     facts,
     version: { version: VERSION, os: agentOs(), arch: normalizeArch(process.arch) },
     now: () => Date.now(),
     inventory,
+    configPath: config.path,
+    shells,
   };
   const schedule = inventory.runSchedule().catch((e: Error) => log.error(`inventory schedule stopped: ${e.message}`));
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -152,6 +156,7 @@ export async function runAgent(config: AgentConfig, deps: RunDeps): Promise<void
     await state.update({ state: "disconnected", lastError: reason, lastErrorAt: new Date().toISOString(), connectedSince: undefined });
     await sleep(delay, signal);
   }
+  shells.closeAll();
   const grace = new AbortController();
   await Promise.race([schedule, sleep(INVENTORY_STOP_GRACE_MS, grace.signal)]);
   grace.abort();

@@ -121,7 +121,8 @@ export class AgentSession {
       return;
     }
     try {
-      const handled = await handleBody(body, this.o.ctx);
+      const ctx = { ...this.o.ctx, emit: (action: string, data: Record<string, unknown>) => void this.#send(this.o.serverJid, request(action, data)).catch(() => undefined) };
+      const handled = await handleBody(body, ctx);
       if (handled.kind === "reply") {
         const p = this.#pending.get(handled.envelope.sessionid);
         if (!p) return this.o.log.debug("a reply nobody waits for", { action: handled.envelope.action });
@@ -129,6 +130,7 @@ export class AgentSession {
         this.#pending.delete(handled.envelope.sessionid);
         return p.resolve(handled.envelope);
       }
+      if (handled.log && handled.kind === "ignore" && handled.log.level === "debug") return;
       if (handled.log) this.o.log[handled.log.level](handled.log.msg, { from });
       if (handled.kind === "answer" && !this.#isClosed) await this.#send(from, handled.envelope);
     } catch (e) {

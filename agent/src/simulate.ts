@@ -164,7 +164,7 @@ export async function simulate(o: SimulateOptions, progress: (line: string) => v
     agent.online = true;
     online++;
     const facts = simulatedFacts(o.prefix, i);
-    const ctx = { facts: async () => facts, version: { version: VERSION, os: "linux", arch: "x64" }, now: () => Date.now() };
+    const ctx = { facts: async () => facts, version: { version: VERSION, os: "linux", arch: "x64" }, now: () => Date.now(), simulated: true };
     agent.session = new AgentSession({ client, serverJid: o.serverJid ?? "", ctx, log: quiet, heartbeatMs: 0, factsIntervalMs: 0 });
     await client.entity.send(xml("presence")).catch(() => undefined);
     if (o.serverJid) {

@@ -6,6 +6,7 @@
 import { enCore } from "./en.ts";
 import { frCore } from "./fr.ts";
 import * as account from "../features/account/messages.ts";
+import * as actions from "../features/actions/messages.ts";
 import * as auth from "../features/auth/messages.ts";
 import * as api from "../web/api-messages.ts";
 import * as entities from "../features/entities/messages.ts";
@@ -21,6 +22,7 @@ import * as users from "../features/users/messages.ts";
 export const fr = {
   ...frCore,
   ...account.fr,
+  ...actions.fr,
   ...auth.fr,
   ...api.fr,
   ...entities.fr,
@@ -39,6 +41,7 @@ export type MessageKey = keyof typeof fr;
 export const en: Record<MessageKey, string> = {
   ...enCore,
   ...account.en,
+  ...actions.en,
   ...auth.en,
   ...api.en,
   ...entities.en,

@@ -47,6 +47,98 @@ export const actions = {
   },
   /** Server → agent: the facts the Computers view needs, now. */
   machinefacts: { data: Type.Object({}, { additionalProperties: true }), result: MachineFacts },
+  /**
+   * Server → agent: run a command or script (a quick action) and answer once it ends, with
+   * its exit code and its output (stdout then stderr, merged as the program wrote them),
+   * cut at `maxOutputBytes` and marked truncated. Past `timeoutSeconds` the process tree is
+   * killed and `timedOut` is true.
+   */
+  runscript: {
+    data: Type.Object({
+      interpreter: Type.Union([Type.Literal("shell"), Type.Literal("powershell"), Type.Literal("cmd"), Type.Literal("python")]),
+      script: Type.String({ minLength: 1, maxLength: 32_768 }),
+      os: Type.Optional(Str(16)),
+      timeoutSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+      maxOutputBytes: Type.Optional(Type.Integer({ minimum: 256, maximum: 48_000 })),
+    }, { additionalProperties: true }),
+    result: Type.Object({
+      exitCode: Type.Union([Type.Integer(), Type.Null()]),
+      output: Type.String({ maxLength: 60_000 }),
+      truncated: Type.Boolean(),
+      timedOut: Type.Boolean(),
+      durationMs: Type.Integer({ minimum: 0 }),
+    }, { additionalProperties: true }),
+  },
+  /** Server → agent: restart (`reboot`) or power off (`shutdown`) the machine after `delaySeconds`. */
+  power: {
+    data: Type.Object({ op: Type.Union([Type.Literal("reboot"), Type.Literal("shutdown")]), delaySeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })) }, { additionalProperties: true }),
+    result: Type.Object({ accepted: Type.Boolean(), detail: Type.Optional(Str(500)) }, { additionalProperties: true }),
+  },
+  /** Server → agent: the running processes (at most `limit`, biggest memory first). */
+  processes: {
+    data: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }, { additionalProperties: true }),
+    result: Type.Object({
+      processes: Type.Array(Type.Object({ pid: Type.Integer(), name: Str(255), user: Str(64), cpuSeconds: Type.Number(), rssKb: Type.Integer(), command: Str(500) }, { additionalProperties: true }), { maxItems: 500 }),
+      total: Type.Integer(),
+    }, { additionalProperties: true }),
+  },
+  /** Server → agent: end a process (TERM, or KILL with `force`). */
+  killprocess: {
+    data: Type.Object({ pid: Type.Integer({ minimum: 2 }), force: Type.Optional(Type.Boolean()) }, { additionalProperties: true }),
+    result: Type.Object({ killed: Type.Boolean(), detail: Type.Optional(Str(500)) }, { additionalProperties: true }),
+  },
+  /** Server → agent: mounted file systems with their size and use. */
+  diskusage: {
+    data: Type.Object({}, { additionalProperties: true }),
+    result: Type.Object({
+      filesystems: Type.Array(Type.Object({ mount: Str(500), device: Str(255), type: Str(64), totalBytes: Type.Number(), usedBytes: Type.Number(), freeBytes: Type.Number() }, { additionalProperties: true }), { maxItems: 200 }),
+    }, { additionalProperties: true }),
+  },
+  /** Server → agent: listening ports and connections. */
+  netstat: {
+    data: Type.Object({}, { additionalProperties: true }),
+    result: Type.Object({
+      sockets: Type.Array(Type.Object({ proto: Str(8), local: Str(100), remote: Str(100), state: Str(32), pid: Type.Optional(Type.Integer()), process: Type.Optional(Str(255)) }, { additionalProperties: true }), { maxItems: 1000 }),
+      truncated: Type.Optional(Type.Boolean()),
+    }, { additionalProperties: true }),
+  },
+  /** Server → agent: read the agent's configuration file (secrets blanked). */
+  configread: {
+    data: Type.Object({ file: Type.Optional(Type.Literal("agent.ini")) }, { additionalProperties: true }),
+    result: Type.Object({ file: Str(64), path: Str(1000), content: Type.String({ maxLength: 32_768 }) }, { additionalProperties: true }),
+  },
+  /**
+   * Server → agent: replace the agent's configuration file. The agent checks the new text
+   * (it must load, and keep the agent's identity), keeps the previous file as `<file>.bak`,
+   * then writes atomically; `problems` lists why it refused. A blanked secret keeps its value.
+   */
+  configwrite: {
+    data: Type.Object({ file: Type.Optional(Type.Literal("agent.ini")), content: Type.String({ maxLength: 32_768 }) }, { additionalProperties: true }),
+    result: Type.Object({ saved: Type.Boolean(), problems: Type.Array(Str(500), { maxItems: 50 }), backup: Type.Optional(Str(1000)) }, { additionalProperties: true }),
+  },
+  /**
+   * Server → agent: send Wake-on-LAN magic packets (6×0xFF then 16× the MAC) to
+   * `broadcast` on UDP 9 and 7, for machines on this agent's subnet.
+   */
+  wakeonlan: {
+    data: Type.Object({ macs: Type.Array(Type.String({ pattern: "^[0-9a-f]{2}(:[0-9a-f]{2}){5}$" }), { minItems: 1, maxItems: 256 }), broadcast: Type.String({ maxLength: 45 }) }, { additionalProperties: true }),
+    result: Type.Object({ sent: Type.Integer(), errors: Type.Array(Str(500), { maxItems: 256 }) }, { additionalProperties: true }),
+  },
+  /** Server → agent: open a pseudo-terminal running the user's shell, for session `sid`. */
+  shellopen: {
+    data: Type.Object({ sid: Str(64), cols: Type.Integer({ minimum: 2, maximum: 1000 }), rows: Type.Integer({ minimum: 2, maximum: 500 }) }, { additionalProperties: true }),
+    result: Type.Object({ opened: Type.Boolean(), shell: Type.Optional(Str(255)), detail: Type.Optional(Str(500)) }, { additionalProperties: true }),
+  },
+  /** Server → agent: keystrokes for session `sid` (base64; no reply). */
+  shellinput: { data: Type.Object({ sid: Str(64), data: Type.String({ maxLength: 16_384 }) }, { additionalProperties: true }), result: Type.Object({}, { additionalProperties: true }) },
+  /** Server → agent: the browser's terminal changed size (no reply). */
+  shellresize: { data: Type.Object({ sid: Str(64), cols: Type.Integer({ minimum: 2, maximum: 1000 }), rows: Type.Integer({ minimum: 2, maximum: 500 }) }, { additionalProperties: true }), result: Type.Object({}, { additionalProperties: true }) },
+  /** Server → agent: end session `sid` (hang up the terminal; no reply). */
+  shellclose: { data: Type.Object({ sid: Str(64) }, { additionalProperties: true }), result: Type.Object({}, { additionalProperties: true }) },
+  /** Agent → server: terminal output of session `sid` (base64, in order by `seq`; no reply). */
+  shelloutput: { data: Type.Object({ sid: Str(64), seq: Type.Integer({ minimum: 0 }), data: Type.String({ maxLength: 44_000 }) }, { additionalProperties: true }), result: Type.Object({}, { additionalProperties: true }) },
+  /** Agent → server: the shell of session `sid` ended (no reply). */
+  shellexit: { data: Type.Object({ sid: Str(64), code: Type.Union([Type.Integer(), Type.Null()]), detail: Type.Optional(Str(500)) }, { additionalProperties: true }), result: Type.Object({}, { additionalProperties: true }) },
 } as const;
 
 export type ActionName = keyof typeof actions;

@@ -10,6 +10,11 @@ import dashboardJs from "../../static/dashboard.js" with { type: "file" };
 import favicon from "../../static/favicon.svg" with { type: "file" };
 import machineGroupsJs from "../../static/machine-groups.js" with { type: "file" };
 import htmx from "../../node_modules/htmx.org/dist/htmx.min.js" with { type: "file" };
+import actionsJs from "../../static/actions.js" with { type: "file" };
+import shellJs from "../../static/shell.js" with { type: "file" };
+import xtermJs from "../../node_modules/@xterm/xterm/lib/xterm.js" with { type: "file" };
+import xtermCss from "../../node_modules/@xterm/xterm/css/xterm.css" with { type: "file" };
+import xtermFitJs from "../../node_modules/@xterm/addon-fit/lib/addon-fit.js" with { type: "file" };
 
 const files: Record<string, string> = {
   "app.css": appCss,
@@ -18,6 +23,12 @@ const files: Record<string, string> = {
   "favicon.svg": favicon,
   "machine-groups.js": machineGroupsJs,
   "htmx.min.js": htmx,
+  // The remote shell (SPEC X5): xterm.js and its fit addon from the pinned npm packages.
+  "actions.js": actionsJs,
+  "shell.js": shellJs,
+  "xterm.js": xtermJs,
+  "xterm.css": xtermCss,
+  "xterm-addon-fit.js": xtermFitJs,
 };
 
 const types: Record<string, string> = {

@@ -16,8 +16,9 @@ export interface MachineView {
   facts: [string, string][];
 }
 
-export function MachinePage(props: { t: T; csrf: string; m: MachineView; canConsole: boolean; canBan: boolean; canDelete: boolean; actions: string[]; canInventory?: boolean }) {
+export function MachinePage(props: { t: T; csrf: string; m: MachineView; canConsole: boolean; canBan: boolean; canDelete: boolean; actions: string[]; canInventory?: boolean; safePanels?: string }) {
   const { t, m } = props;
+  const safePanels = props.safePanels ?? "";
   return (
     <section class="stack" data-live-page>
       <div class="page-head">
@@ -88,6 +89,7 @@ export function MachinePage(props: { t: T; csrf: string; m: MachineView; canCons
           </p>
         </section>
       </div>
+      {safePanels}
       {when(props.canConsole, () => (
         <section class="card" id="console">
           <h2 safe>{t("console.title")}</h2>

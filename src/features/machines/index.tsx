@@ -32,7 +32,10 @@ import type { MachinesService } from "./service.ts";
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 const isSort = (v: string): v is SortKey => v in SORTS;
 
-export function registerMachines(web: Web, deps: { machines: MachinesService; enrollment: EnrollmentService; agents: AgentLink; entities: EntitiesService }): void {
+/** Another feature's panel on a machine's page (rendered HTML, or "" when the user may not see it). */
+export type MachinePanel = (p: { ctx: RequestContext; machine: { id: number; hostname: string; online: boolean; os: string } }) => Promise<string>;
+
+export function registerMachines(web: Web, deps: { machines: MachinesService; enrollment: EnrollmentService; agents: AgentLink; entities: EntitiesService; panels?: MachinePanel[] }): void {
   const { machines, enrollment, agents, entities } = deps;
   const { registry, access, hub } = web.deps;
   const tz = web.deps.timeZone ?? "UTC";
@@ -125,9 +128,10 @@ export function registerMachines(web: Web, deps: { machines: MachinesService; en
 
   web.route({
     method: "GET", path: "/computers/:id", permission: perms.view, kind: "page",
-    handler: ({ ctx, params }) => {
+    handler: async ({ ctx, params }) => {
       const viewer = viewerOf(ctx);
       const m = machines.get(viewer, Number(params.id));
+      const safePanels = (await Promise.all((deps.panels ?? []).map((panel) => panel({ ctx, machine: { id: m.id, hostname: m.hostname, online: m.online === 1 && m.banned !== 1, os: m.os } })))).join("");
       const when = (ms: number | null) => (ms ? formatForReader(ms, tz, ctx.lang) : "—");
       const facts: [string, string][] = [
         [ctx.t("machine.hostname"), m.hostname],
@@ -147,7 +151,7 @@ export function registerMachines(web: Web, deps: { machines: MachinesService; en
       ];
       return web.page(ctx, {
         title: ctx.t("machine.title", { name: m.hostname }), current: "/computers",
-        body: <MachinePage t={ctx.t} csrf={ctx.session!.csrf} m={{ id: m.id, hostname: m.hostname, online: m.online === 1, banned: m.banned === 1, facts }} canConsole={access.can(viewer, perms.console)} canBan={access.can(viewer, perms.ban)} canDelete={access.can(viewer, perms.del)} canInventory={access.can(viewer, "inventory.view")} actions={Object.keys(actions)} />,
+        body: <MachinePage t={ctx.t} csrf={ctx.session!.csrf} m={{ id: m.id, hostname: m.hostname, online: m.online === 1, banned: m.banned === 1, facts }} canConsole={access.can(viewer, perms.console)} canBan={access.can(viewer, perms.ban)} canDelete={access.can(viewer, perms.del)} canInventory={access.can(viewer, "inventory.view")} actions={Object.keys(actions)} safePanels={safePanels} />,
       });
     },
   });
