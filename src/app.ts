@@ -5,6 +5,9 @@
  * scheduler around it; in-process tests call `web.fetch` on a fresh database.
  */
 import type { Database } from "bun:sqlite";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createAccess, type Access } from "./access.ts";
 import type { Clock } from "./clock.ts";
 import { createAuthService, type AuthPolicy, type AuthService } from "./features/auth/service.ts";
@@ -32,6 +35,8 @@ import type { Logger } from "./log.ts";
 import { linkAgents } from "./features/machines/agents.ts";
 import { createEnrollmentService, type Endpoint } from "./features/machines/enrollment.ts";
 import { registerMachines } from "./features/machines/index.tsx";
+import { registerPackages } from "./features/packages/index.tsx";
+import type { PackagesService } from "./features/packages/service.ts";
 import { createMachinesService } from "./features/machines/service.ts";
 import { createRelay, type Relay } from "./net/xmpp/relay.ts";
 import { Scheduler } from "./scheduler/index.ts";
@@ -52,6 +57,8 @@ export interface AppDeps {
   timeZone?: string;
   /** Where agents reach the appliance (told at enrollment); read when an agent enrolls. */
   endpoint?: () => Endpoint;
+  /** Where package files live (data/packages); tests get a fresh temporary folder. */
+  packagesDir?: string;
 }
 
 const testEndpoint: Endpoint = { domain: "localhost", xmppHost: "localhost", xmppPort: 5222, caFingerprint: "sha256:unset", publicUrl: "https://localhost:8443" };
@@ -68,6 +75,8 @@ export interface App {
   services: Map<string, ServiceStatus>;
   /** The embedded XMPP relay: its channel works in process; `server.ts` adds the listener. */
   relay: Relay;
+  /** Packages: the deployment engine locks versions and reads manifests through it. */
+  packages: PackagesService;
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -122,8 +131,11 @@ export function buildApp(deps: AppDeps): App {
   const requests = { service: inventoryImport.requests, permission: inventoryImport.perms.request };
   registerInventoryApi(web, registerInventory(web, { machines, entities, requests }));
 
+  // Packages (SPEC P1–P3): descriptors, files by SHA-256, Medulla import.
+  const packages = registerPackages(web, { dir: deps.packagesDir ?? mkdtempSync(join(tmpdir(), "medulla-packages-")) }).service;
+
   // Last: the dashboard shows the widgets every feature above declared.
   registerDashboard(web);
 
-  return { web, registry, auth, recorder, access, hub, scheduler, services, relay };
+  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, packages };
 }
