@@ -85,7 +85,7 @@ export function StepEditor(props: StepEditorProps) {
   const { t } = props;
   const action = `/packages/${props.id}/steps?os=${props.os}&section=${props.section}`;
   const ids = props.steps.map((s) => s.id ?? "").filter(Boolean);
-  const problems = props.generalIssues.length + [...props.stepIssues.values()].reduce((n, l) => n + l.length, 0);
+  const problems = props.generalIssues.length;
   const target = (prefix: string, name: "success" | "error", value: string, label: string) => (
     <div class="field">
       <label for={`${prefix}.${name}`} safe>

@@ -62,9 +62,10 @@ class Sink {
 }
 
 function headerParam(header: string, name: string): string | null {
-  const m = new RegExp(`(?:^|;)\\s*${name}\\*?=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]*))`, "i").exec(header);
+  // Browsers send file names as they are (backslashes included) and escape quotes as %22.
+  const m = new RegExp(`(?:^|;)\\s*${name}=\\s*(?:"([^"]*)"|([^;\\s]*))`, "i").exec(header);
   if (!m) return null;
-  return (m[1] ?? m[2] ?? "").replace(/\\(.)/g, "$1");
+  return m[1] ?? m[2] ?? "";
 }
 
 /**
