@@ -31,7 +31,7 @@ export interface ZipEntry {
   declaredSize?: number;
 }
 
-export function makeZip(entries: ZipEntry[]): Uint8Array {
+export function makeZip(entries: ZipEntry[]): Uint8Array<ArrayBuffer> {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;

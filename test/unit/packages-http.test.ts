@@ -39,7 +39,7 @@ async function setup() {
   return { dir, db, app, c, clock };
 }
 
-function multipart(fields: Record<string, string>, file?: { name: string; data: Uint8Array | string; field?: string }): { body: Uint8Array; type: string } {
+function multipart(fields: Record<string, string>, file?: { name: string; data: Uint8Array | string; field?: string }): { body: Uint8Array<ArrayBuffer>; type: string } {
   const b = "----medullatest" + Math.random().toString(16).slice(2);
   const parts: Buffer[] = [];
   for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
@@ -68,7 +68,7 @@ const blobCount = (dir: string) => {
 };
 const tmpCount = (dir: string) => readdirSync(join(dir, "tmp")).length;
 
-async function fixtureZip(name: string): Promise<Uint8Array> {
+async function fixtureZip(name: string): Promise<Uint8Array<ArrayBuffer>> {
   const base = join(import.meta.dir, "..", "fixtures", "medulla", name);
   const entries = await Promise.all(readdirSync(base).map(async (f) => ({ name: `${name}/${f}`, data: new Uint8Array(await Bun.file(join(base, f)).arrayBuffer()), deflate: true })));
   return makeZip(entries);
@@ -174,7 +174,7 @@ describe("hostile archives", () => {
   beforeEach(async () => {
     s = await setup();
   });
-  const cases: [string, () => Uint8Array][] = [
+  const cases: [string, () => Uint8Array<ArrayBuffer>][] = [
     ["path traversal", () => makeZip([{ name: "ok.txt", data: "ok" }, { name: "../../etc/cron.d/evil", data: "* * * * * root sh" }])],
     ["absolute path", () => makeZip([{ name: "/etc/passwd", data: "x" }])],
     ["windows drive path", () => makeZip([{ name: "C:\\Windows\\evil.dll", data: "x" }])],
