@@ -546,7 +546,6 @@ function registerPackagesApi(
       sizeBytes: Type.Integer(), fileCount: Type.Integer(), origin: Type.String(), locked: Type.Boolean(), createdAt: Type.String({ format: "date-time" }), updatedAt: Type.String({ format: "date-time" }),
       previousId: Type.Union([Type.Integer(), Type.Null()]),
     },
-    { $id: "Package" },
   );
   const File = Type.Object({ path: Type.String(), sha256: Type.String(), size: Type.Integer() });
   const Id = Type.Object({ id: Type.Integer({ minimum: 1 }) });
