@@ -6,7 +6,7 @@
  * rights, and the history.
  */
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../../src/app.ts";
@@ -256,6 +256,19 @@ describe("Medulla import", () => {
     const hist = s.db.query("SELECT count(*) AS n FROM history WHERE module = 'packaging' AND action = 'packages.history.imported'").get() as { n: number };
     expect(hist.n).toBe(2);
   });
+  test("a Medulla package folder on the server imports too", async () => {
+    const s = await setup();
+    cpSync(join(import.meta.dir, "..", "fixtures", "medulla", "notify-mac"), join(s.dir, "sources", "notify-mac"), { recursive: true });
+    await s.c.page("/packages/import");
+    const res = await s.c.post("/packages/import/directory", { directory: "notify-mac" });
+    expect(res.status).toBe(201);
+    const html = await res.text();
+    expect(html).toContain("Notification macOS");
+    expect(html).toContain("unixKornshell");
+    const bad = await s.c.post("/packages/import/directory", { directory: "../../etc" });
+    expect(bad.status).toBe(400);
+  });
+
   test("a zip with our own descriptor imports as is", async () => {
     const s = await setup();
     const d = emptyDescriptor("Own_format", "2.0", ["linux"]);

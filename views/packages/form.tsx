@@ -270,7 +270,7 @@ export function EditPackagePage(props: { t: T; csrf: string; id: number; title: 
   );
 }
 
-export function ImportPage(props: { t: T; csrf: string; errors: string[]; result?: { id: number; name: string; version: string; warnings: string[] } }) {
+export function ImportPage(props: { t: T; csrf: string; errors: string[]; result?: { id: number; name: string; version: string; warnings: string[] }; directories: string[]; sourcesDir: string }) {
   const { t } = props;
   return (
     <section>
@@ -315,6 +315,36 @@ export function ImportPage(props: { t: T; csrf: string; errors: string[]; result
         <button type="submit" class="primary" safe>
           {t("packages.import.submit")}
         </button>
+      </form>
+      <form method="post" action="/packages/import/directory" class="stacked" id="import-directory">
+        <CsrfField token={props.csrf} />
+        <p class="hint" safe>
+          {t("packages.origin.directoryHint", { dir: props.sourcesDir })}
+        </p>
+        {when(props.directories.length === 0, () => (
+          <p class="muted" safe>
+            {t("packages.noDirectories")}
+          </p>
+        ))}
+        {when(props.directories.length > 0, () => (
+          <>
+            <div class="field">
+              <label for="import-directory-name" safe>
+                {t("packages.field.directory")}
+              </label>
+              <select id="import-directory-name" name="directory">
+                {props.directories.map((d) => (
+                  <option value={d} safe>
+                    {d}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <button type="submit" safe>
+              {t("packages.import.submit")}
+            </button>
+          </>
+        ))}
       </form>
     </section>
   );

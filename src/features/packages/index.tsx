@@ -308,7 +308,32 @@ export function registerPackages(web: Web, opts: PackagesOptions): { service: Pa
   };
 
   const importPage = (ctx: RequestContext, errors: string[], result?: { id: number; name: string; version: string; warnings: string[] }, status?: number) =>
-    web.page(ctx, { title: ctx.t("packages.import.title"), current: "/packages", status, body: <ImportPage t={ctx.t} csrf={ctx.session!.csrf} errors={errors} result={result} /> });
+    web.page(ctx, { title: ctx.t("packages.import.title"), current: "/packages", status, body: <ImportPage t={ctx.t} csrf={ctx.session!.csrf} errors={errors} result={result} directories={listSourceDirectories(sourcesDir)} sourcesDir={sourcesDir} /> });
+
+  /** Imports a folder of the sources directory (a Medulla package folder, or ours). */
+  const importDirectory = async (name: string, ctx: RequestContext) => {
+    const batch = store.batch();
+    try {
+      return await importFiles(await readDirectory(sourcesDir, name, batch), batch, ctx);
+    } catch (err) {
+      batch.rollback((sha) => service.isBlobUsed(sha));
+      throw err;
+    }
+  };
+  web.route({
+    method: "POST", path: "/packages/import/directory", permission: perms.edit, kind: "action",
+    handler: async ({ ctx, body }) => {
+      try {
+        const { row, warnings } = await importDirectory(str(body.directory), ctx);
+        return importPage(ctx, [], { id: row.id, name: row.name, version: row.version, warnings }, 201);
+      } catch (err) {
+        if (err instanceof DescriptorRejected) return importPage(ctx, [ctx.t("packages.error.invalid"), ...err.issues.map((i) => issueText(ctx.t, i))], undefined, 422);
+        if (err instanceof ImportError) return (refused(ctx, err), importPage(ctx, [messageOf(ctx.t, err)], undefined, 400));
+        if (err instanceof Conflict) return importPage(ctx, [messageOf(ctx.t, err)], undefined, 409);
+        throw err;
+      }
+    },
+  });
 
   web.route({ method: "GET", path: "/packages/import", permission: perms.edit, kind: "page", handler: ({ ctx }) => importPage(ctx, []) });
 
