@@ -5,7 +5,7 @@
  * scheduler around it; in-process tests call `web.fetch` on a fresh database.
  */
 import type { Database } from "bun:sqlite";
-import { mkdtempSync } from "node:fs";
+import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAccess, type Access } from "./access.ts";
@@ -132,7 +132,7 @@ export function buildApp(deps: AppDeps): App {
   registerInventoryApi(web, registerInventory(web, { machines, entities, requests }));
 
   // Packages (SPEC P1–P3): descriptors, files by SHA-256, Medulla import.
-  const packages = registerPackages(web, { dir: deps.packagesDir ?? mkdtempSync(join(tmpdir(), "medulla-packages-")) }).service;
+  const packages = registerPackages(web, { dir: deps.packagesDir ?? join(tmpdir(), `medulla-packages-${randomUUID()}`) }).service;
 
   // Last: the dashboard shows the widgets every feature above declared.
   registerDashboard(web);

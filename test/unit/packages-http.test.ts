@@ -6,7 +6,7 @@
  * rights, and the history.
  */
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../../src/app.ts";
@@ -66,7 +66,7 @@ const blobCount = (dir: string) => {
     return 0;
   }
 };
-const tmpCount = (dir: string) => readdirSync(join(dir, "tmp")).length;
+const tmpCount = (dir: string) => (existsSync(join(dir, "tmp")) ? readdirSync(join(dir, "tmp")).length : 0);
 
 async function fixtureZip(name: string): Promise<Uint8Array<ArrayBuffer>> {
   const base = join(import.meta.dir, "..", "fixtures", "medulla", name);
@@ -152,6 +152,18 @@ describe("adding packages", () => {
     expect(html).toContain('id="version-error"');
     expect(blobCount(s.dir)).toBe(0);
     expect(tmpCount(s.dir)).toBe(0);
+  });
+
+  test("dependencies chosen in the form (a multiple select) are all kept", async () => {
+    s.app.packages.create(null, emptyDescriptor("Dep_A", "1"), [], "empty");
+    s.app.packages.create(null, emptyDescriptor("Dep_B", "2"), [], "empty");
+    const b = "----dep";
+    const parts = [["_csrf", s.c.csrf], ["origin", "empty"], ...Object.entries(meta("With_deps")), ["dependencies", "Dep_A@1"], ["dependencies", "Dep_B@2"]];
+    const body = parts.map(([k, v]) => `--${b}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join("") + `--${b}--\r\n`;
+    const res = await s.c.request("POST", "/packages/new", { body, headers: { "content-type": `multipart/form-data; boundary=${b}` } });
+    expect(res.status).toBe(303);
+    const id = Number(/\/packages\/(\d+)/.exec(res.headers.get("location")!)![1]);
+    expect(s.app.packages.descriptor(id).dependencies).toEqual([{ name: "Dep_A", version: "1" }, { name: "Dep_B", version: "2" }]);
   });
 
   test("same name and version twice is a conflict", async () => {

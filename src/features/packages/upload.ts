@@ -119,7 +119,9 @@ async function parseMultipart(body: AsyncIterable<Uint8Array>, boundary: string,
       file = { path: sink.path, name: file?.name ?? "upload", size: sink.size };
       sink = null;
     } else if (fieldName !== null) {
-      fields[fieldName] = Buffer.concat(fieldBytes).toString("utf8");
+      // A repeated name (a multiple select) keeps every value, one per line.
+      const value = Buffer.concat(fieldBytes).toString("utf8");
+      fields[fieldName] = fieldName in fields ? `${fields[fieldName]}\n${value}` : value;
     }
     fieldName = null;
     fieldBytes = [];
