@@ -6,7 +6,7 @@
  * rights, and the history.
  */
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../../src/app.ts";
@@ -353,6 +353,22 @@ describe("versions, deletion, pending, rights", () => {
     expect(svc.pending().map((r) => r.name)).toEqual(["P_two"]);
     const api = await s.c.request("GET", "/api/v1/packages/pending");
     expect(((await api.json()) as { items: unknown[] }).items.length).toBe(1);
+  });
+
+  test("garbage collection removes orphan blobs and stale temporary files, keeps used blobs", async () => {
+    const s = await setup();
+    const r = await upload(s.c, "/packages/new", { origin: "upload", ...meta("Kept") }, { name: "k.bin", data: "kept bytes" });
+    const id = Number(/\/packages\/(\d+)/.exec(r.headers.get("location")!)![1]);
+    const orphan = await s.app.packages.store.put((async function* () {
+      yield new TextEncoder().encode("orphan bytes");
+    })());
+    const stale = s.app.packages.store.tempPath(".upload");
+    writeFileSync(stale, "half an upload");
+    utimesSync(stale, new Date(0), new Date(0));
+    expect(s.app.packages.collectGarbage()).toBe(1);
+    expect(s.app.packages.store.has(orphan.sha256)).toBe(false);
+    expect(s.app.packages.store.has(s.app.packages.files(id)[0]!.sha256)).toBe(true);
+    expect(existsSync(stale)).toBe(false);
   });
 
   test("a file altered on disk puts the version in error", async () => {

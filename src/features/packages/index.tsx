@@ -124,6 +124,11 @@ export function registerPackages(web: Web, opts: PackagesOptions): { service: Pa
     if (Number.isInteger(id)) await service.syncLocal(id);
   });
   const queueSync = (id: number) => web.deps.scheduler.enqueue("packages.sync", { id });
+  // Blobs no version lists (a crash mid-upload) and stale temporary files go every night.
+  web.deps.scheduler.register("packages.gc", () => {
+    service.collectGarbage();
+  });
+  web.deps.scheduler.schedule("packages.gc", "packages.gc", "daily:04:10");
 
   const can = (ctx: RequestContext, key: string) => Boolean(ctx.session && access.can(ctx.session.user, key));
   const rightsText = (ctx: RequestContext) =>
