@@ -5,6 +5,9 @@
  * scheduler around it; in-process tests call `web.fetch` on a fresh database.
  */
 import type { Database } from "bun:sqlite";
+import { randomUUID } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createAccess, type Access } from "./access.ts";
 import type { Clock } from "./clock.ts";
 import { createAuthService, type AuthPolicy, type AuthService } from "./features/auth/service.ts";
@@ -34,6 +37,8 @@ import { createEnrollmentService, type Endpoint } from "./features/machines/enro
 import { registerMachineGroups, type MachineGroupsFeature } from "./features/machine-groups/index.tsx";
 import { registerMachines, type MachinePanel } from "./features/machines/index.tsx";
 import { registerActions } from "./features/actions/index.tsx";
+import { registerPackages } from "./features/packages/index.tsx";
+import type { PackagesService } from "./features/packages/service.ts";
 import { createMachinesService } from "./features/machines/service.ts";
 import { registerNetboot, type NetbootFeature } from "./features/netboot/index.tsx";
 import type { BootEnvironment, RecentWake } from "./features/netboot/service.ts";
@@ -60,6 +65,8 @@ export interface AppDeps {
   boot?: BootEnvironment;
   /** Wake-on-LAN records: whether the appliance woke a MAC lately (the WOL feature provides it). */
   recentWake?: RecentWake;
+  /** Where package files live (data/packages); tests get a fresh temporary folder. */
+  packagesDir?: string;
 }
 
 const testEndpoint: Endpoint = { domain: "localhost", xmppHost: "localhost", xmppPort: 5222, caFingerprint: "sha256:unset", publicUrl: "https://localhost:8443" };
@@ -82,6 +89,8 @@ export interface App {
   machineGroups: MachineGroupsFeature;
   /** Quick actions, Wake-on-LAN (`actions.wol.recentWake`) and the remote shell's WebSocket bridge. */
   actions: ReturnType<typeof registerActions>;
+  /** Packages: the deployment engine locks versions and reads manifests through it. */
+  packages: PackagesService;
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -147,8 +156,11 @@ export function buildApp(deps: AppDeps): App {
   const actions = registerActions(web, { db: deps.db, machines, channel: relay.channel, log: deps.log });
   machinePanels.push(actions.machinePanel);
 
+  // Packages (SPEC P1–P3): descriptors, files by SHA-256, Medulla import.
+  const packages = registerPackages(web, { dir: deps.packagesDir ?? join(tmpdir(), `medulla-packages-${randomUUID()}`) }).service;
+
   // Last: the dashboard shows the widgets every feature above declared.
   registerDashboard(web);
 
-  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, netboot, machineGroups, actions };
+  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, netboot, machineGroups, actions, packages };
 }

@@ -74,7 +74,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
     tftpRoot: join(config.dataDir, "tftp"), httpPort: config.httpPort, tftpPort: config.tftpPort,
     proxyDhcp: config.locked.has("proxyDhcp") ? config.proxyDhcp : null, bootAddress: config.bootAddress,
   };
-  const app = buildApp({ db, clock, log, services, timeZone: config.timeZone, endpoint, boot });
+  const app = buildApp({ db, clock, log, services, timeZone: config.timeZone, endpoint, boot, packagesDir: join(config.dataDir, "packages") });
 
   const generated = await app.auth.ensureRoot(config.adminPassword);
   if (generated) print(`Initial password for root: ${generated}`);

@@ -18,6 +18,7 @@ import * as history from "../features/history/messages.ts";
 import * as inventory from "../features/inventory/messages.ts";
 import * as inventoryImport from "../features/inventory/messages-import.ts";
 import * as users from "../features/users/messages.ts";
+import * as packages from "../features/packages/messages.ts";
 
 export const fr = {
   ...frCore,
@@ -34,6 +35,7 @@ export const fr = {
   ...inventory.fr,
   ...inventoryImport.fr,
   ...users.fr,
+  ...packages.fr,
 };
 
 export type MessageKey = keyof typeof fr;
@@ -53,4 +55,5 @@ export const en: Record<MessageKey, string> = {
   ...inventory.en,
   ...inventoryImport.en,
   ...users.en,
+  ...packages.en,
 };

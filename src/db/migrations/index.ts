@@ -10,6 +10,7 @@ import m0004 from "./0004_inventory.sql" with { type: "text" };
 import m0007 from "./0007_netboot.sql" with { type: "text" };
 import m0005 from "./0005_machine_groups.sql" with { type: "text" };
 import m0006 from "./0006_actions.sql" with { type: "text" };
+import m0008 from "./0008_packages.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -25,4 +26,5 @@ export const migrations: readonly Migration[] = [
   { version: 7, name: "0007_netboot", sql: m0007 },
   { version: 5, name: "0005_machine_groups", sql: m0005 },
   { version: 6, name: "0006_actions", sql: m0006 },
+  { version: 8, name: "0008_packages", sql: m0008 },
 ].sort((a, b) => a.version - b.version);

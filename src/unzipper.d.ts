@@ -1,4 +1,4 @@
-/** The part of `unzipper` (no bundled types) that the group import uses: its zip directory reader over a source held in memory. */
+/** The part of `unzipper` its package types leave out: the zip directory reader alone (machine-groups import, packages upload), without the index module that also loads S3 and HTTP sources. */
 declare module "unzipper/lib/Open/directory.js" {
   interface Entry {
     path: string;
