@@ -15,6 +15,7 @@ import * as history from "../features/history/messages.ts";
 import * as inventory from "../features/inventory/messages.ts";
 import * as inventoryImport from "../features/inventory/messages-import.ts";
 import * as users from "../features/users/messages.ts";
+import * as deployments from "../features/deployments/messages.ts";
 
 export const fr = {
   ...frCore,
@@ -28,6 +29,7 @@ export const fr = {
   ...inventory.fr,
   ...inventoryImport.fr,
   ...users.fr,
+  ...deployments.fr,
 };
 
 export type MessageKey = keyof typeof fr;
@@ -44,4 +46,5 @@ export const en: Record<MessageKey, string> = {
   ...inventory.en,
   ...inventoryImport.en,
   ...users.en,
+  ...deployments.en,
 };
