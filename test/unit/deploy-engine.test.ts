@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
 import { openDatabase, type Database } from "../../src/db/index.ts";
 import { createEngine, inWindow, minuteOfDay, TIMING, type Engine } from "../../src/features/deployments/engine.ts";
+import { freeze } from "../../src/features/deployments/plan.ts";
 import { createRecorder } from "../../src/features/history/service.ts";
 import { machinesRepo, type MachineRow } from "../../src/features/machines/repo.ts";
 import type { MachineListener } from "../../src/features/machines/service.ts";
@@ -88,7 +89,7 @@ function world(opts: { db?: Database; clock?: ManualClock; channel?: FakeChannel
   return { db, clock, channel, scheduler, engine, addMachine, setOnline, settle, target, woken, listeners };
 }
 
-const PLAN = JSON.stringify({ v: 1, deploymentId: 1, section: "install", packages: [{ ref: "p1", name: "pkg", version: "1", files: [], steps: [{ id: "s1", action: "END_SUCCESS", with: {} }] }] });
+const PLAN = freeze("install", [{ ref: "p1", name: "pkg", version: "1", files: [], steps: { linux: [{ id: "s1", action: "end_success" }] }, inventoryAfter: false, removeAfter: false }]);
 const launch = (e: Engine, machineIds: number[], extra: Partial<Parameters<Engine["launch"]>[0]> = {}) =>
   e.launch({ title: "pkg 1", packageRef: "p1", packageName: "pkg", packageVersion: "1", section: "install", plan: PLAN, transfer: "pull", bandwidthKbps: 0, priority: "normal", machineIds, by: { id: null, login: "admin" }, ...extra });
 

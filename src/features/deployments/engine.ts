@@ -23,6 +23,7 @@ import type { Scheduler } from "../../scheduler/index.ts";
 import type { Recorder } from "../history/service.ts";
 import type { MachineListener } from "../machines/service.ts";
 import type { MachineRow } from "../machines/repo.ts";
+import { frozenFiles, planFor } from "./plan.ts";
 import { deploymentsRepo, isTerminal, PRE_DISPATCH, type DeploymentRow, type Reason, type RuleRow, type Section, type TargetRow, type TargetState } from "./repo.ts";
 
 export interface EngineLog {
@@ -173,7 +174,7 @@ export function createEngine(deps: EngineDeps) {
 
   // ---- advancing a deployment ----
   function advance(id: number): void {
-    const sends: { t: TargetRow; d: DeploymentRow; jid: string }[] = [];
+    const sends: { t: TargetRow; d: DeploymentRow; jid: string; planSha256: string }[] = [];
     const stops: { runId: string; jid: string }[] = [];
     const wakes: number[] = [];
     repo.transaction(() => {
@@ -226,9 +227,14 @@ export function createEngine(deps: EngineDeps) {
             if (t.detail !== held || t.state !== "queued") setState(d, t, "queued", { detail: held }, held);
             continue;
           }
+          const plan = planFor(d.plan, m.os, d.id);
+          if ("error" in plan) {
+            setState(d, t, "failed", { reason: "refused", detail: plan.error }, plan.error);
+            continue;
+          }
           setState(d, t, "queued", { sent_at: now, send_count: t.send_count + 1, detail: "" }, t.send_count > 0 ? `sent again (try ${t.send_count + 1})` : "");
           repo.addLog(d.id, t.id, now, "server", t.send_count > 0 ? `deploy sent again (try ${t.send_count + 1}), run ${t.run_id}` : `deploy sent, run ${t.run_id}`);
-          sends.push({ t: repo.target(t.id)!, d, jid: m.jid! });
+          sends.push({ t: repo.target(t.id)!, d, jid: m.jid!, planSha256: plan.sha256 });
           continue;
         }
         // Offline: Wake-on-LAN a few times, then wait for it until the deadline.
@@ -246,7 +252,7 @@ export function createEngine(deps: EngineDeps) {
       finishIfDone(d);
     });
     notify(id, null);
-    for (const s of sends) void send(s.d, s.t, s.jid);
+    for (const s of sends) void send(s.d, s.t, s.jid, s.planSha256);
     for (const s of stops) channel.send(s.jid, request("deploystop", { runId: s.runId }));
     if (wakes.length) {
       Promise.resolve()
@@ -255,8 +261,8 @@ export function createEngine(deps: EngineDeps) {
     }
   }
 
-  async function send(d: DeploymentRow, t: TargetRow, jid: string): Promise<void> {
-    const data: ActionData<"deploy"> = { runId: t.run_id, deploymentId: d.id, planSha256: d.plan_sha256, transfer: d.transfer, bandwidthKbps: d.bandwidth_kbps, deadline: d.deadline_at };
+  async function send(d: DeploymentRow, t: TargetRow, jid: string, planSha256: string): Promise<void> {
+    const data: ActionData<"deploy"> = { runId: t.run_id, deploymentId: d.id, planSha256, transfer: d.transfer, bandwidthKbps: d.bandwidth_kbps, deadline: d.deadline_at };
     let answer: Envelope;
     try {
       answer = await channel.request(jid, request("deploy", data), TIMING.requestTimeoutMs);
@@ -473,8 +479,17 @@ export function createEngine(deps: EngineDeps) {
     },
 
     /** For the file route: whether this machine has a run under way whose plan holds `sha256`. */
+    /** The plan a run's machine fetches over HTTPS: only the machine that owns the run gets it. */
+    planOfRun(runId: string, machineId: number): { json: string; sha256: string } | null {
+      const t = repo.targetByRun(runId);
+      if (!t || t.machine_id !== machineId || isTerminal(t.state)) return null;
+      const m = deps.machines.getById(machineId);
+      const plan = m ? planFor(repo.find(t.deployment_id)!.plan, m.os, t.deployment_id) : null;
+      return plan && !("error" in plan) ? { json: plan.json, sha256: plan.sha256 } : null;
+    },
+
     machineMayFetch(machineId: number, sha256: string): boolean {
-      return repo.activeTargetsOfMachine(machineId).some((t) => (t.state === "transferring" || t.state === "running" || t.state === "queued") && repo.find(t.deployment_id)!.plan.includes(`"${sha256}"`));
+      return repo.activeTargetsOfMachine(machineId).some((t) => t.sent_at !== null && frozenFiles(repo.find(t.deployment_id)!.plan).has(sha256));
     },
   };
 }
