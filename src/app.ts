@@ -28,6 +28,8 @@ import { registerHealth, type ServiceStatus } from "./features/health/index.ts";
 import { registerInventoryApi } from "./features/inventory/api.ts";
 import { registerInventory } from "./features/inventory/index.tsx";
 import { registerInventoryImport } from "./features/inventory/endpoints.ts";
+import { registerDeployments, type Deployments } from "./features/deployments/index.tsx";
+import { registerAudit } from "./features/audit/index.tsx";
 import type { Logger } from "./log.ts";
 import { linkAgents } from "./features/machines/agents.ts";
 import { createEnrollmentService, type Endpoint } from "./features/machines/enrollment.ts";
@@ -68,6 +70,8 @@ export interface App {
   services: Map<string, ServiceStatus>;
   /** The embedded XMPP relay: its channel works in process; `server.ts` adds the listener. */
   relay: Relay;
+  /** Deployments: the engine, and where the package store, groups and Wake-on-LAN plug in. */
+  deployments: Deployments;
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -122,8 +126,12 @@ export function buildApp(deps: AppDeps): App {
   const requests = { service: inventoryImport.requests, permission: inventoryImport.perms.request };
   registerInventoryApi(web, registerInventory(web, { machines, entities, requests }));
 
+  // Deployments and their audit (packages, machine groups and Wake-on-LAN plug in here).
+  const deployments = registerDeployments(web, { machines, entities, channel: relay.channel, accounts: relay.accounts });
+  registerAudit(web, deployments);
+
   // Last: the dashboard shows the widgets every feature above declared.
   registerDashboard(web);
 
-  return { web, registry, auth, recorder, access, hub, scheduler, services, relay };
+  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, deployments };
 }

@@ -1,13 +1,15 @@
 /**
  * @module agent/handlers
  * What the agent answers, as a pure function from a message body to a reply: `ping`,
- * `agentversion`, `machinefacts`, `inventory` (accepted at once or refused as busy; the
+ * `agentversion`, `machinefacts`, `deploy` and `deploystop` (agent/src/deploy), `inventory` (accepted at once or refused as busy; the
  * inventory itself goes over HTTPS, agent/src/inventory). Replies (`result…`) are handed
  * back to the caller to match with its pending requests. A malformed or unknown request gets `errorReply` and a
  * log line; a malformed reply gets only the log line, so two peers can never bounce error
  * replies at each other forever. A handler that fails answers `ret` 1 with the reason.
  */
 import { errorReply, parseEnvelope, reply, Ret, type Envelope } from "../../src/protocol/envelope.ts";
+import type { ActionData } from "../../src/protocol/actions.ts";
+import type { DeployManager } from "./deploy/runner.ts";
 import type { Facts } from "./facts/index.ts";
 import type { InventoryRunner } from "./inventory/runner.ts";
 
@@ -17,6 +19,8 @@ export interface HandlerContext {
   now(): number;
   /** The inventory runner; `inventoryNow` is the hook for work that changes the machine (deployments). */
   inventory?: Pick<InventoryRunner, "request" | "inventoryNow">;
+  /** Deployments (agent/src/deploy): runs started by `deploy`, stopped by `deploystop`. */
+  deploy?: Pick<DeployManager, "accept" | "stop">;
 }
 
 export type Handled =
@@ -30,6 +34,8 @@ export const handlers: Record<string, Handler> = {
   ping: async (_req, ctx) => ({ time: ctx.now() }),
   agentversion: async (_req, ctx) => ({ ...ctx.version }),
   machinefacts: async (_req, ctx) => ({ ...(await ctx.facts()) }),
+  deploy: async (req, ctx) => (ctx.deploy ? { ...(await ctx.deploy.accept(req.data as ActionData<"deploy">)) } : { accepted: false, reason: "this agent runs no deployments" }),
+  deploystop: async (req, ctx) => (ctx.deploy ? { ...ctx.deploy.stop(String(req.data.runId)) } : { stopped: false }),
   inventory: async (req, ctx) => (ctx.inventory ? ctx.inventory.request(req.data.force === true) : { accepted: false, reason: "this agent runs no inventory" }),
 };
 
