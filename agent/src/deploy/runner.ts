@@ -271,7 +271,8 @@ export class DeployManager {
           } catch (e) {
             if (signal.aborted) return void (await stopped());
             lastError = e instanceof TransferError ? e : new TransferError("download", (e as Error).message);
-            if (lastError.reason === "permission") break;
+            // A refusal will not change; wrong bytes are fetched once more, then reported.
+            if (lastError.reason === "permission" || (lastError.reason === "checksum" && attempt >= 2)) break;
             this.deps.log.warn(`transfer of ${file.path}, try ${attempt}: ${lastError.message}`);
             if (attempt < TRANSFER_TRIES) await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 15_000)));
           }

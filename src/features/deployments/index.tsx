@@ -87,7 +87,7 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
       const t = translator(sub.lang);
       const summary = await <Summary t={t} s={{ id: d.id, status: d.status, counts: engine.repo.counts(d.id), reasons: engine.repo.reasonCounts(d.id) }} />;
       const rows = row ? [row] : engine.repo.targets(d.id).slice(0, 200);
-      const safeRows = (await Promise.all(rows.map((r) => <table><tbody><TargetRow t={t} deploymentId={d.id} r={targetView(r, sub.lang)} /></tbody></table>))).join("");
+      const safeRows = (await Promise.all(rows.map((r) => <table data-swap-rows><tbody><TargetRow t={t} deploymentId={d.id} r={targetView(r, sub.lang)} /></tbody></table>))).join("");
       return summary + safeRows;
     });
   };
