@@ -374,6 +374,44 @@ CREATE TABLE machines (
   updated_at     INTEGER NOT NULL
 ) STRICT;
 
+CREATE TABLE package_files (
+  package_id  INTEGER NOT NULL REFERENCES packages (id) ON DELETE CASCADE,
+  path        TEXT NOT NULL,
+  sha256      TEXT NOT NULL,
+  size        INTEGER NOT NULL,
+  PRIMARY KEY (package_id, path)
+) STRICT;
+
+CREATE TABLE package_sync (
+  package_id  INTEGER NOT NULL REFERENCES packages (id) ON DELETE CASCADE,
+  relay_id    TEXT NOT NULL DEFAULT 'local',
+  state       TEXT NOT NULL CHECK (state IN ('pending', 'syncing', 'synced', 'error')),
+  error       TEXT NOT NULL DEFAULT '',
+  updated_at  INTEGER NOT NULL,
+  PRIMARY KEY (package_id, relay_id)
+) STRICT;
+
+CREATE TABLE packages (
+  id           INTEGER PRIMARY KEY,
+  uuid         TEXT NOT NULL UNIQUE,
+  name         TEXT NOT NULL,
+  version      TEXT NOT NULL,
+  description  TEXT NOT NULL DEFAULT '',
+  kind         TEXT NOT NULL CHECK (kind IN ('install', 'uninstall', 'script')),
+  target_os    TEXT NOT NULL DEFAULT '[]',
+  share        TEXT NOT NULL DEFAULT 'global',
+  descriptor   TEXT NOT NULL,
+  size_bytes   INTEGER NOT NULL DEFAULT 0,
+  file_count   INTEGER NOT NULL DEFAULT 0,
+  origin       TEXT NOT NULL DEFAULT 'empty' CHECK (origin IN ('empty', 'upload', 'existing', 'directory', 'import')),
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  created_by   INTEGER REFERENCES users (id) ON DELETE SET NULL,
+  locked_at    INTEGER,
+  previous_id  INTEGER REFERENCES packages (id) ON DELETE SET NULL,
+  UNIQUE (name, version)
+) STRICT;
+
 CREATE TABLE sessions (
   id_hash      TEXT PRIMARY KEY,
   user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -521,6 +559,14 @@ CREATE INDEX machines_online ON machines (online, hostname);
 CREATE INDEX machines_serial ON machines (manufacturer, serial);
 
 CREATE INDEX machines_smbios ON machines (smbios_uuid);
+
+CREATE INDEX package_files_sha ON package_files (sha256);
+
+CREATE INDEX package_sync_state ON package_sync (state);
+
+CREATE INDEX packages_created ON packages (created_at);
+
+CREATE INDEX packages_name ON packages (name COLLATE NOCASE);
 
 CREATE INDEX sessions_user ON sessions (user_id);
 

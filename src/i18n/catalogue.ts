@@ -15,6 +15,7 @@ import * as history from "../features/history/messages.ts";
 import * as inventory from "../features/inventory/messages.ts";
 import * as inventoryImport from "../features/inventory/messages-import.ts";
 import * as users from "../features/users/messages.ts";
+import * as packages from "../features/packages/messages.ts";
 import * as deployments from "../features/deployments/messages.ts";
 
 export const fr = {
@@ -29,6 +30,7 @@ export const fr = {
   ...inventory.fr,
   ...inventoryImport.fr,
   ...users.fr,
+  ...packages.fr,
   ...deployments.fr,
 };
 
@@ -46,5 +48,6 @@ export const en: Record<MessageKey, string> = {
   ...inventory.en,
   ...inventoryImport.en,
   ...users.en,
+  ...packages.en,
   ...deployments.en,
 };

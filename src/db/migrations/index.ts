@@ -7,6 +7,7 @@ import m0001 from "./0001_foundation.sql" with { type: "text" };
 import m0002 from "./0002_users_rights.sql" with { type: "text" };
 import m0003 from "./0003_machines_agents.sql" with { type: "text" };
 import m0004 from "./0004_inventory.sql" with { type: "text" };
+import m0008 from "./0008_packages.sql" with { type: "text" };
 import m0009 from "./0009_deployments.sql" with { type: "text" };
 
 export interface Migration {
@@ -20,5 +21,6 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: "0002_users_rights", sql: m0002 },
   { version: 3, name: "0003_machines_agents", sql: m0003 },
   { version: 4, name: "0004_inventory", sql: m0004 },
+  { version: 8, name: "0008_packages", sql: m0008 },
   { version: 9, name: "0009_deployments", sql: m0009 },
 ].sort((a, b) => a.version - b.version);
