@@ -1,16 +1,18 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Descriptor } from "../../src/features/packages/descriptor.ts";
 import { createPackageSource, type PackagesLike } from "../../src/features/deployments/package-source.ts";
 import { testApp, type TestApp } from "../support/app.ts";
+import { tempDirs } from "../support/tmp.ts";
+
+const tmp = tempDirs("medulla-deploy-");
 
 const strong = "Correct-horse-7";
 type Json = any;
 
 function store(): PackagesLike & { add(name: string, version: string, deps?: { name: string; version?: string }[], bytes?: Uint8Array): number } {
-  const dir = mkdtempSync(join(tmpdir(), "medulla-deploy-"));
+  const dir = tmp();
   const pkgs: { id: number; name: string; version: string; d: Descriptor; files: { path: string; sha256: string; size: number }[] }[] = [];
   return {
     add(name, version, deps = [], bytes) {
