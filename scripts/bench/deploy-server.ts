@@ -71,5 +71,12 @@ db.query("UPDATE deployment_targets SET sent_at = 1 WHERE deployment_id = ?").ru
 // The peer: the same bytes as a plain static file over HTTPS, same certificate, no auth.
 const bundle = await ensureCertificates(join(dir!, "data", "certs"), defaultNames(`https://127.0.0.1:${https}`));
 const tls = { cert: bundle.cert, key: bundle.key };
-const plain = Bun.serve({ hostname: "127.0.0.1", port: 0, tls, fetch: () => new Response(Bun.file(blob)) });
+const plain = Bun.serve({
+  hostname: "127.0.0.1", port: 0, tls, idleTimeout: 60,
+  fetch: (req) => {
+    const m = /^bytes=(\d+)-$/.exec(req.headers.get("range") ?? "");
+    const file = Bun.file(blob);
+    return m ? new Response(file.slice(Number(m[1])), { status: 206, headers: { "content-range": `bytes ${m[1]}-${file.size - 1}/${file.size}` } }) : new Response(file);
+  },
+});
 console.log(JSON.stringify({ url: `https://127.0.0.1:${https}`, plain: `https://127.0.0.1:${plain.port}`, sha256, size: bytes.length, creds, ca: join(dir!, "data", "certs", "ca.crt") }));

@@ -63,6 +63,8 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
   const { registry, access, hub, db, clock, recorder, log } = web.deps;
   const tz = web.deps.timeZone ?? "UTC";
   let packages = deps.packages ?? noPackages;
+  // Set at construction or later, when the features they come from are wired (./wire.ts).
+  const hooks = { membersOf: deps.membersOf, groups: deps.groups, wake: deps.wake };
   const p = (key: string, label: MessageKey) => registry.permission({ key, category: "perm.category.deployments", label });
   const perms = {
     launch: p("deploy.launch", "perm.deploy.launch"),
@@ -95,8 +97,9 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
   const engine: Engine = createEngine({
     db, clock, log, recorder, scheduler: web.deps.scheduler, channel: deps.channel, timeZone: tz,
     machines: { getById: (id) => deps.machines.getById(id), onChange: (l) => deps.machines.onChange(l) },
-    membersOf: (g) => (deps.membersOf ? deps.membersOf(g) : []),
-    wake: deps.wake,
+    membersOf: (g) => (hooks.membersOf ? hooks.membersOf(g) : []),
+    wake: (ids) => (hooks.wake ? hooks.wake(ids) : undefined),
+    hasWake: () => !!hooks.wake,
     onUpdate: publish,
   });
 
@@ -137,7 +140,7 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
       throw new Invalid({ package: "deploy.launch.error.package" }, "deploy.launch.error.plan", { detail: (e as Error).message });
     }
     const startAt = input.startAt ?? clock.now();
-    const group = input.groupId ? deps.groups?.().find((g) => g.id === input.groupId) : undefined;
+    const group = input.groupId ? hooks.groups?.().find((g) => g.id === input.groupId) : undefined;
     return engine.launch({
       title: input.title?.trim() || `${resolved.name} ${resolved.version}`, packageRef: input.packageRef, packageName: resolved.name, packageVersion: resolved.version, section: input.section,
       plan: freeze(input.section, resolved.packages), transfer: resolved.transfer, bandwidthKbps: resolved.bandwidthKbps, priority: resolved.priority,
@@ -151,13 +154,13 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
     const machines = deps.machines.list(viewer, { limit: 500 }).items.map((m) => ({ id: m.id, hostname: m.hostname, online: m.online === 1 }));
     return web.page(ctx, {
       title: ctx.t("deploy.launch.title"), current: "/deployments/new", status: extra.status,
-      body: <LaunchPage t={ctx.t} csrf={ctx.session!.csrf} packages={packages.list().map((x) => ({ value: x.ref, label: x.label }))} machines={machines} groups={(deps.groups?.() ?? []).map((g) => ({ value: String(g.id), label: g.name }))} values={extra.values ?? {}} checked={extra.checked ?? new Set()} errors={extra.errors} problem={extra.problem} />,
+      body: <LaunchPage t={ctx.t} csrf={ctx.session!.csrf} packages={packages.list().map((x) => ({ value: x.ref, label: x.label }))} machines={machines} groups={(hooks.groups?.() ?? []).map((g) => ({ value: String(g.id), label: g.name }))} values={extra.values ?? {}} checked={extra.checked ?? new Set()} errors={extra.errors} problem={extra.problem} />,
     });
   };
 
   web.route({
     method: "GET", path: "/deployments/new", permission: perms.launch, kind: "page",
-    handler: ({ ctx, query }) => launchPage(ctx, { values: { package: str(query.package) }, checked: new Set(list(query.machine).map(Number)) }),
+    handler: ({ ctx, query }) => launchPage(ctx, { values: { package: str(query.package), group: str(query.group) }, checked: new Set(list(query.machine).map(Number)) }),
   });
 
   web.route({
@@ -370,12 +373,12 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
       const pkg = packages.list().find((x) => x.ref === ref);
       if (!pkg) errors.package = "deploy.launch.error.package";
       if (Object.keys(errors).length) throw new Invalid(errors);
-      const groupLabel = deps.groups?.().find((g) => g.id === Number(group))?.name ?? `#${group}`;
+      const groupLabel = hooks.groups?.().find((g) => g.id === Number(group))?.name ?? `#${group}`;
       const row = { name, group_id: Number(group), group_label: groupLabel, package_ref: ref, package_name: pkg!.label, uninstall_on_leave: body.uninstall === "on" ? 1 : 0, enabled: 1, created_by: v.id, created_by_login: v.login };
       const id = engine.repo.insertConvergence(row, clock.now());
       recorder.record({ module: "deployment", action: "deploy.history.convergenceSaved", params: { name }, criterion: "deployment", userId: v.id, userLogin: v.login, sourceIp: ctx.ip, target: { type: "convergence", id, name } });
       // The machines already in the group get it now.
-      convergence.deployTo({ id, name, package_ref: ref, group_label: groupLabel }, deps.membersOf ? deps.membersOf(Number(group)) : [], "install");
+      convergence.deployTo({ id, name, package_ref: ref, group_label: groupLabel }, hooks.membersOf ? hooks.membersOf(Number(group)) : [], "install");
       return redirect(ctx, "/deployments/convergences");
     },
   });
@@ -492,6 +495,16 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
     usePackages(source: PackageSource) {
       packages = source;
     },
+    /** Machine groups (members, names) and Wake-on-LAN, once their features are wired. */
+    useGroups(membersOf: (groupId: number) => number[], groups: () => { id: number; name: string }[]) {
+      hooks.membersOf = membersOf;
+      hooks.groups = groups;
+    },
+    useWake(wake: (machineIds: number[]) => void | Promise<void>) {
+      hooks.wake = wake;
+    },
+    /** Deployments not finished that use this package (the packages feature refuses to delete it meanwhile). */
+    usageOf: (packageRef: string) => engine.repo.usageOf(packageRef),
   };
 }
 

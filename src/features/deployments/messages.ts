@@ -5,6 +5,7 @@
  */
 export const fr = {
   "menu.section.deployments": "Déploiements",
+  "deploy.groupAction": "Déployer un logiciel",
   "nav.deploy.launch": "Lancer un déploiement",
   "nav.deploy.rules": "Règles de déploiement",
   "nav.deploy.convergences": "Convergences",
@@ -191,6 +192,7 @@ export const fr = {
 
 export const en: Record<keyof typeof fr, string> = {
   "menu.section.deployments": "Deployments",
+  "deploy.groupAction": "Deploy software",
   "nav.deploy.launch": "Launch a deployment",
   "nav.deploy.rules": "Deployment rules",
   "nav.deploy.convergences": "Convergences",

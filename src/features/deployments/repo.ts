@@ -256,7 +256,8 @@ export function deploymentsRepo(db: Database) {
       return db.query<DeploymentRow, Record<string, string | number>>(`SELECT * FROM deployments WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ${Math.max(1, Math.min(limit, 1000))}`).all(params);
     },
     /** Whether any deployment not yet finished uses this package (packages refuse to delete it). */
-    packageInUse: (ref: string) => db.query<{ n: number }, [string]>(`SELECT count(*) AS n FROM deployments WHERE package_ref = ? AND status IN ('scheduled', 'running')`).get(ref)!.n > 0,
+    usageOf: (ref: string) =>
+      db.query<{ n: number }, [string, string]>(`SELECT count(*) AS n FROM deployments WHERE status IN ('scheduled', 'running') AND (package_ref = ? OR instr(plan, ?) > 0)`).get(ref, `"ref":${JSON.stringify(ref)},`)!.n,
   };
 }
 
