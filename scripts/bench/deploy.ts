@@ -73,6 +73,8 @@ export default async function deploy(report: Report): Promise<void> {
     // Warm-up: every agent's password checked once (the appliance remembers it for minutes,
     // as it does for a real agent's repeated requests); one small range each.
     await Promise.all(info.creds.map((c) => fetch(`${info.url}/api/v1/agents/files/${info.sha256}`, { headers: { ...auth(c), range: "bytes=0-0" }, tls: { ca } }).then((r) => r.arrayBuffer())));
+    // The same for the peer: its connections opened before the clock starts.
+    await Promise.all(info.creds.map(() => fetch(info.plain, { headers: { range: `bytes=${info.size - 1}-` }, tls: { ca } }).then((r) => r.arrayBuffer())));
 
     const run = async (urlOf: (i: number) => string, headersOf: (i: number) => Record<string, string>) => {
       const cpu0 = cpuSeconds(child.pid);

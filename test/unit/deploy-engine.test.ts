@@ -270,6 +270,33 @@ describe("deployment engine", () => {
     expect(inWindow(12 * 60, 22 * 60, 6 * 60)).toBe(false);
   });
 
+  test("a machine that goes offline during its run is waited for, then expires as vanished", async () => {
+    const w = world({ wake: false });
+    const m = w.addMachine("pc1", true);
+    const d = launch(w.engine, [m], { deadlineAt: T0 + 3600_000 });
+    await w.settle();
+    const runId = (w.channel.deploys()[0]!.env.data as { runId: string }).runId;
+    w.channel.event("pc1@test", { runId, seq: 1, state: "running", step: 2, stepLabel: "install" });
+    w.setOnline(m, false);
+    await w.clock.advance(1800_000);
+    w.engine.advance(d);
+    expect(w.target(d, m)).toMatchObject({ state: "running", step: 2 });
+    await w.clock.advance(1800_000);
+    w.engine.advance(d);
+    const t = w.target(d, m);
+    expect(t).toMatchObject({ state: "expired", reason: "vanished" });
+    expect(t.detail).toContain("went offline during the run (running step 2)");
+  });
+
+  test("a machine whose OS the package has no steps for fails as refused, with the reason", async () => {
+    const w = world();
+    const m = w.addMachine("mac1", true, "darwin");
+    const d = launch(w.engine, [m]);
+    await w.settle();
+    expect(w.target(d, m)).toMatchObject({ state: "failed", reason: "refused", detail: "pkg 1 has no install steps for macos" });
+    expect(w.channel.deploys()).toHaveLength(0);
+  });
+
   test("groups: targets are the group's members at launch", async () => {
     const w = world({ members: {} });
     const a = w.addMachine("a", true);

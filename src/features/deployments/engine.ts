@@ -401,7 +401,7 @@ export function createEngine(deps: EngineDeps) {
       const startAt = Math.max(input.startAt ?? now, now);
       const deadlineAt = input.deadlineAt ?? startAt + TIMING.defaultDeadlineMs;
       if (deadlineAt <= startAt) throw new Error("the deadline must come after the start");
-      const ids = [...new Set(input.groupId ? members(input.groupId) : (input.machineIds ?? []))];
+      const ids = [...new Set(input.machineIds?.length ? input.machineIds : input.groupId ? members(input.groupId) : [])];
       const planSha256 = new Bun.CryptoHasher("sha256").update(input.plan).digest("hex");
       const id = repo.transaction(() => {
         const id = repo.insertDeployment(

@@ -128,11 +128,12 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
   // ---- launching ----
   function launch(viewer: Viewer, input: { packageRef: string; section: Section; machineIds: number[]; groupId: number | null; title?: string; startAt?: number; deadlineHours: number }, ip: string): number {
     const visible = deps.entities.visibleIds(viewer);
-    const machineIds = input.machineIds.filter((id) => {
+    const asked = input.groupId ? (hooks.membersOf ? hooks.membersOf(input.groupId) : []) : input.machineIds;
+    const machineIds = asked.filter((id) => {
       const m = deps.machines.getById(id);
       return m && visible.has(m.entity_id);
     });
-    if (!machineIds.length && !input.groupId) throw new Invalid({ machines: "deploy.launch.error.targets" }, "deploy.launch.error.targets");
+    if (!machineIds.length) throw new Invalid({ machines: "deploy.launch.error.targets" }, "deploy.launch.error.targets");
     let resolved;
     try {
       resolved = packages.resolve(input.packageRef, input.section);
