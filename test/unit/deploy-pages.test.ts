@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Descriptor } from "../../src/features/packages/descriptor.ts";
@@ -9,6 +9,8 @@ import { tempDirs } from "../support/tmp.ts";
 const tmp = tempDirs("medulla-deploy-");
 
 const strong = "Correct-horse-7";
+// Each test signs users in (Argon2): slow on a busy machine.
+setDefaultTimeout(30_000);
 type Json = any;
 
 function store(): PackagesLike & { add(name: string, version: string, deps?: { name: string; version?: string }[], bytes?: Uint8Array): number } {
@@ -215,5 +217,29 @@ describe("deployments over HTTP", () => {
     expect(JSON.parse(text)).toMatchObject({ v: 1, os: "linux", section: "install", packages: [{ name: "Data", files: [{ sha256: sha, size: 10_000 }] }] });
     expect((await get(`/api/v1/agents/deployments/${target.run_id}/plan`, auth(other))).status).toBe(404);
     expect((t.db.query("SELECT count(*) AS n FROM history WHERE module = 'download'").get() as { n: number }).n).toBe(1);
+  });
+});
+
+describe("convergence", () => {
+  test("a machine entering the bound group gets the install; leaving gets the uninstall when asked", async () => {
+    const { t, s, enroll } = await setup();
+    const a = await enroll("pc-a");
+    const b = await enroll("pc-b");
+    const pkg = s.add("Agent_AV", "5");
+    const members: Record<number, number[]> = { 3: [a.machineId] };
+    t.app.deployments.useGroups((g) => members[g] ?? [], () => [{ id: 3, name: "Labo" }]);
+    const { c } = await userWith(t, "ops", ["deploy.convergences", "audit.view"]);
+    await c.page("/deployments/convergences");
+    expect((await c.post("/deployments/convergences", { name: "Antivirus", group: "3", package: String(pkg), uninstall: "on" })).status).toBe(303);
+    const conv = (kind: string) => t.db.query("SELECT d.section, t.hostname FROM deployments d JOIN deployment_targets t ON t.deployment_id = d.id WHERE d.kind = ? ORDER BY d.id").all(kind);
+    // The member at creation got it at once.
+    expect(conv("convergence")).toEqual([{ section: "install", hostname: "pc-a" }]);
+    t.app.deployments.convergence.membershipChanged(3, b.machineId, "entered");
+    t.app.deployments.convergence.membershipChanged(3, a.machineId, "left");
+    t.app.deployments.convergence.membershipChanged(99, a.machineId, "entered");
+    expect(conv("convergence")).toEqual([{ section: "install", hostname: "pc-a" }, { section: "install", hostname: "pc-b" }, { section: "uninstall", hostname: "pc-a" }]);
+    const page = await c.page("/deployments/convergences");
+    expect(page.html).toContain("Antivirus");
+    expect((await c.page("/audit/convergences?tab=current")).html).toContain("Antivirus (install)");
   });
 });

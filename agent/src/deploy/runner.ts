@@ -86,9 +86,17 @@ export class DeployManager {
 
   #runDir = (runId: string) => join(this.deps.dir, "runs", runId.replace(/[^A-Za-z0-9-]/g, "_"));
 
-  async #save(f: RunFile): Promise<void> {
-    await mkdir(this.#runDir(f.runId), { recursive: true });
-    await writeAtomic(join(this.#runDir(f.runId), "run.json"), JSON.stringify(f), 0o600);
+  readonly #saving = new Map<string, Promise<void>>();
+
+  /** Writes the run file; writes of one run go one after the other, each with the state as it is then. */
+  #save(f: RunFile): Promise<void> {
+    const write = async () => {
+      await mkdir(this.#runDir(f.runId), { recursive: true });
+      await writeAtomic(join(this.#runDir(f.runId), "run.json"), JSON.stringify(f), 0o600);
+    };
+    const next = (this.#saving.get(f.runId) ?? Promise.resolve()).then(write, write);
+    this.#saving.set(f.runId, next);
+    return next;
   }
 
   /** Reads every saved run; resumes those not finished, flushes the outboxes of all. */

@@ -56,13 +56,20 @@ function expandAll<T>(v: T, vars: StepContext["vars"]): T {
 async function run(cmd: string[], o: { cwd: string; env: Record<string, string>; timeoutSeconds: number; signal: AbortSignal }): Promise<{ code: number; output: string; note?: string }> {
   let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
   try {
-    proc = Bun.spawn(cmd, { cwd: o.cwd, env: { ...process.env, ...o.env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    // Its own process group (POSIX), so that a timeout or a stop kills what it started too.
+    proc = Bun.spawn(cmd, { cwd: o.cwd, env: { ...process.env, ...o.env }, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: process.platform !== "win32" } as Parameters<typeof Bun.spawn>[1] & { detached: boolean }) as typeof proc;
   } catch (e) {
     return { code: -1, output: "", note: `could not start ${cmd[0]}: ${(e as Error).message}` };
   }
   let note: string | undefined;
   const kill = (why: string) => {
     note = why;
+    try {
+      if (process.platform !== "win32") process.kill(-proc.pid, "SIGKILL");
+      else Bun.spawn(["taskkill.exe", "/pid", String(proc.pid), "/t", "/f"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    } catch {
+      // already gone
+    }
     proc.kill("SIGKILL");
   };
   const timer = o.timeoutSeconds > 0 ? setTimeout(() => kill(`killed after its timeout of ${o.timeoutSeconds} s`), o.timeoutSeconds * 1000) : undefined;
