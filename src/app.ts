@@ -5,6 +5,9 @@
  * scheduler around it; in-process tests call `web.fetch` on a fresh database.
  */
 import type { Database } from "bun:sqlite";
+import { randomUUID } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createAccess, type Access } from "./access.ts";
 import type { Clock } from "./clock.ts";
 import { createAuthService, type AuthPolicy, type AuthService } from "./features/auth/service.ts";
@@ -30,10 +33,13 @@ import { registerInventory } from "./features/inventory/index.tsx";
 import { registerInventoryImport } from "./features/inventory/endpoints.ts";
 import { registerDeployments, type Deployments } from "./features/deployments/index.tsx";
 import { registerAudit } from "./features/audit/index.tsx";
+import { wireDeployments } from "./features/deployments/wire.ts";
 import type { Logger } from "./log.ts";
 import { linkAgents } from "./features/machines/agents.ts";
 import { createEnrollmentService, type Endpoint } from "./features/machines/enrollment.ts";
 import { registerMachines } from "./features/machines/index.tsx";
+import { registerPackages } from "./features/packages/index.tsx";
+import type { PackagesService } from "./features/packages/service.ts";
 import { createMachinesService } from "./features/machines/service.ts";
 import { createRelay, type Relay } from "./net/xmpp/relay.ts";
 import { Scheduler } from "./scheduler/index.ts";
@@ -54,6 +60,8 @@ export interface AppDeps {
   timeZone?: string;
   /** Where agents reach the appliance (told at enrollment); read when an agent enrolls. */
   endpoint?: () => Endpoint;
+  /** Where package files live (data/packages); tests get a fresh temporary folder. */
+  packagesDir?: string;
 }
 
 const testEndpoint: Endpoint = { domain: "localhost", xmppHost: "localhost", xmppPort: 5222, caFingerprint: "sha256:unset", publicUrl: "https://localhost:8443" };
@@ -70,6 +78,8 @@ export interface App {
   services: Map<string, ServiceStatus>;
   /** The embedded XMPP relay: its channel works in process; `server.ts` adds the listener. */
   relay: Relay;
+  /** Packages: the deployment engine locks versions and reads manifests through it. */
+  packages: PackagesService;
   /** Deployments: the engine, and where the package store, groups and Wake-on-LAN plug in. */
   deployments: Deployments;
 }
@@ -126,12 +136,17 @@ export function buildApp(deps: AppDeps): App {
   const requests = { service: inventoryImport.requests, permission: inventoryImport.perms.request };
   registerInventoryApi(web, registerInventory(web, { machines, entities, requests }));
 
-  // Deployments and their audit (packages, machine groups and Wake-on-LAN plug in here).
+  // Packages (SPEC P1–P3): descriptors, files by SHA-256, Medulla import.
+  const packages = registerPackages(web, { dir: deps.packagesDir ?? join(tmpdir(), `medulla-packages-${randomUUID()}`) }).service;
+
+  // Deployments and their audit; the package store plugs in here (machine groups and
+  // Wake-on-LAN too, through the same call, once they are registered above).
   const deployments = registerDeployments(web, { machines, entities, channel: relay.channel, accounts: relay.accounts });
   registerAudit(web, deployments);
+  wireDeployments(deployments, { packages });
 
   // Last: the dashboard shows the widgets every feature above declared.
   registerDashboard(web);
 
-  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, deployments };
+  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, packages, deployments };
 }

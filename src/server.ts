@@ -69,7 +69,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
     publicUrl: config.publicUrl.startsWith("https:") ? config.publicUrl : `https://${publicHost}:${ports.https ?? config.httpsPort}`,
   });
   const ports = { http: null as number | null, https: null as number | null, xmpp: null as number | null };
-  const app = buildApp({ db, clock, log, services, timeZone: config.timeZone, endpoint });
+  const app = buildApp({ db, clock, log, services, timeZone: config.timeZone, endpoint, packagesDir: join(config.dataDir, "packages") });
 
   const generated = await app.auth.ensureRoot(config.adminPassword);
   if (generated) print(`Initial password for root: ${generated}`);

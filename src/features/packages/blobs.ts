@@ -31,11 +31,19 @@ export class BlobStore {
   readonly dir: string;
   readonly tmp: string;
 
+  #ready = false;
+
   constructor(readonly root: string) {
     this.dir = join(root, "blobs");
     this.tmp = join(root, "tmp");
+  }
+
+  /** Folders are made on first write: a store never written to leaves nothing on disk. */
+  #ensure(): void {
+    if (this.#ready) return;
     mkdirSync(this.dir, { recursive: true });
     mkdirSync(this.tmp, { recursive: true });
+    this.#ready = true;
   }
 
   path(sha256: string): string {
@@ -57,6 +65,7 @@ export class BlobStore {
 
   /** A fresh temporary file path under the store (same file system: rename is atomic). */
   tempPath(suffix = ""): string {
+    this.#ensure();
     return join(this.tmp, `${Date.now().toString(36)}-${randomBytes(8).toString("hex")}${suffix}`);
   }
 
@@ -119,6 +128,7 @@ export class BlobStore {
 
   /** Removes every blob not in `keep`, and stale temporary files; returns how many blobs went. */
   collect(keep: ReadonlySet<string>, tmpOlderThanMs = 3600_000, now = Date.now()): number {
+    this.#ensure();
     let removed = 0;
     for (const d of readdirSync(this.dir)) {
       for (const f of readdirSync(join(this.dir, d))) {

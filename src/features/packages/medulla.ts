@@ -161,7 +161,7 @@ export function convertMedulla(conf: unknown, deploy: unknown, opts: ConvertOpti
     else warnings.push({ where: "dependencies", message: `dependency ${uuid.slice(0, 64)} is not a known package: import it first, then add it to this package's dependencies` });
   }
   if (truthy(c.reboot) && str(c.reboot) !== "0") warnings.push({ where: "conf.json reboot", message: "the package asked for a reboot after installation: add a reboot step where it belongs" });
-  for (const k of ["preCommand", "installInit", "postCommandSuccess", "postCommandFailure"]) {
+  for (const k of ["preCommand", "installInit", "command", "postCommandSuccess", "postCommandFailure"]) {
     const cmd = isRecord(c.commands) && isRecord(c.commands[k]) ? str(c.commands[k].command) : "";
     if (cmd) warnings.push({ where: `conf.json commands.${k}`, message: `legacy command "${cmd.slice(0, 100)}" is not run by the steps: add a command step if it is needed` });
   }
@@ -308,7 +308,9 @@ function convertStep(r: RawStep, id: string, target: (v: unknown, where: string)
   const timeout = (fallback: number) => Math.max(0, Math.min(7 * 24 * 3600, int(s.timeout, fallback)));
   const unmapped = (why: string): Step => {
     warnings.push({ where, message: `Medulla action ${r.action || "(none)"} ${why}: kept as a log step` });
-    return withNext({ id, action: "log", level: "warning", message: `Imported from Medulla: ${r.action || "step"} ${why}`.slice(0, 4000) });
+    // The original step goes with it, so nothing of it is lost.
+    const original = JSON.stringify(s, (k, v) => (k === "script" || k === "set" || k === "command" ? maybeBase64(str(v)) : v));
+    return withNext({ id, action: "log", level: "warning", message: `Imported from Medulla: ${r.action || "step"} ${why}. Original step: ${original.replace(/\{\{/g, "{ {")}`.slice(0, 4000) });
   };
   // Keys we do not read: reported once per step, never silently lost.
   const known = new Set([...IGNORED_KEYS, "succes", "success", "error", "goto", "gotoyes", "gotono", "timeout", "command", "script", "typescript", "environ", "waiting", "comment", "filename", "pathdirectorytounzip", "query", "message", "titlemessage", "textbuttonyes", "textbuttonno", "targetrestart", "clear", "inventory", "boutontype", "set", "url", "packageuuid", "suffix", "bang"]);

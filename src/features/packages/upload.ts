@@ -62,9 +62,10 @@ class Sink {
 }
 
 function headerParam(header: string, name: string): string | null {
-  const m = new RegExp(`(?:^|;)\\s*${name}\\*?=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]*))`, "i").exec(header);
+  // Browsers send file names as they are (backslashes included) and escape quotes as %22.
+  const m = new RegExp(`(?:^|;)\\s*${name}=\\s*(?:"([^"]*)"|([^;\\s]*))`, "i").exec(header);
   if (!m) return null;
-  return (m[1] ?? m[2] ?? "").replace(/\\(.)/g, "$1");
+  return m[1] ?? m[2] ?? "";
 }
 
 /**
@@ -118,7 +119,9 @@ async function parseMultipart(body: AsyncIterable<Uint8Array>, boundary: string,
       file = { path: sink.path, name: file?.name ?? "upload", size: sink.size };
       sink = null;
     } else if (fieldName !== null) {
-      fields[fieldName] = Buffer.concat(fieldBytes).toString("utf8");
+      // A repeated name (a multiple select) keeps every value, one per line.
+      const value = Buffer.concat(fieldBytes).toString("utf8");
+      fields[fieldName] = fieldName in fields ? `${fields[fieldName]}\n${value}` : value;
     }
     fieldName = null;
     fieldBytes = [];

@@ -8,7 +8,13 @@
  * or the total limit (the central directory can lie). On refusal the blobs this archive
  * created are removed: nothing is left behind.
  */
-import unzipper from "unzipper";
+import { createReadStream, statSync } from "node:fs";
+import type { Readable } from "node:stream";
+import type unzipper from "unzipper";
+// The central-directory reader alone: unzipper's index also loads its S3 and HTTP sources,
+// which pull in optional modules a compiled binary cannot resolve.
+// @ts-expect-error no type declarations for the inner module
+import openDirectory from "unzipper/lib/Open/directory.js";
 import type { BlobBatch } from "./blobs.ts";
 import { TooBig } from "./blobs.ts";
 import { cleanPackagePath } from "./paths.ts";
@@ -50,7 +56,11 @@ const S_IFLNK = 0o120000;
 export async function extractZip(zipPath: string, batch: BlobBatch, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ExtractedFile[]> {
   let dir: unzipper.CentralDirectory;
   try {
-    dir = await unzipper.Open.file(zipPath);
+    const source = {
+      size: async () => statSync(zipPath).size,
+      stream: (start: number, length?: number): Readable => createReadStream(zipPath, { start, end: length ? start + length : undefined }),
+    };
+    dir = await (openDirectory as (src: typeof source, opts?: unknown) => Promise<unzipper.CentralDirectory>)(source, {});
   } catch (err) {
     throw new ArchiveError("not_zip", "", `not a zip archive (${(err as Error).message.slice(0, 120)})`);
   }
