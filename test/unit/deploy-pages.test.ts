@@ -243,3 +243,31 @@ describe("convergence", () => {
     expect((await c.page("/audit/convergences?tab=current")).html).toContain("Antivirus (install)");
   });
 });
+
+describe("with the packages feature", () => {
+  test("a package from the store is deployed, locked, and cannot be deleted while its deployment runs", async () => {
+    const t = testApp();
+    await t.addUser("boss", strong, { isSuper: true });
+    const tok = ((await (await t.client().request("POST", "/api/v1/tokens", { json: { username: "boss", password: strong } })).json()) as { token: string }).token;
+    const call = async (method: string, path: string, json?: unknown) => {
+      const res = await t.client().request(method, path, { json, headers: { authorization: `Bearer ${tok}` } });
+      return { status: res.status, body: (await res.json().catch(() => null)) as Json };
+    };
+    const enrolled = await call("POST", "/api/v1/enrollment-tokens", {});
+    const m = (await (await t.client().request("POST", "/api/v1/agents/enroll", { json: { token: enrolled.body.token, hostname: "pc-01", os: "linux", arch: "x64" } })).json()) as { machineId: number };
+    const d: Descriptor = {
+      format: "medulla-package/1", name: "Real_pkg", version: "1.0", description: "", kind: "install", targetOs: ["linux"], share: "global", transfer: { method: "pull", bandwidthKbps: 0 },
+      priority: "high", dependencies: [], inventory: { associate: false }, inventoryAfter: false, removeAfter: false, steps: { linux: { install: [{ id: "ok", action: "end_success" }] } },
+    };
+    const viewer = { id: 1, login: "boss", isSuper: true };
+    const id = t.app.packages.create(viewer, d, [], "empty");
+    const r = await call("POST", "/api/v1/deployments", { packageId: String(id), machineIds: [m.machineId] });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ title: "Real_pkg 1.0", status: "running" });
+    expect(t.app.packages.isDeployed(id)).toBe(true);
+    expect(() => t.app.packages.remove(viewer, id)).toThrow();
+    await call("POST", `/api/v1/deployments/${r.body.id}/stop`, {});
+    t.app.packages.remove(viewer, id);
+    expect(t.app.packages.find(id)).toBeNull();
+  });
+});
