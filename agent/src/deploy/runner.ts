@@ -72,6 +72,7 @@ export interface DeployDeps {
 type Sender = (action: string, data: Record<string, unknown>) => Promise<Envelope>;
 
 const TRANSFER_TRIES = 4;
+const RUN_KEPT_MS = 7 * 86_400_000;
 
 export class DeployManager {
   readonly #runs = new Map<string, { file: RunFile; abort: AbortController; done?: Promise<void> }>();
@@ -107,6 +108,11 @@ export class DeployManager {
       try {
         const f = JSON.parse(await readFile(join(root, name, "run.json"), "utf8")) as RunFile;
         if (!f.runId || this.#runs.has(f.runId)) continue;
+        // Finished, reported and older than a week: nothing left to resume or resend.
+        if (f.phase === "done" && f.outbox.length === 0 && this.#now() - f.createdAt > RUN_KEPT_MS) {
+          await rm(join(root, name), { recursive: true, force: true });
+          continue;
+        }
         const entry = { file: f, abort: new AbortController() };
         this.#runs.set(f.runId, entry);
         if (f.phase !== "done") {
@@ -220,6 +226,8 @@ export class DeployManager {
     await this.#emit(f, { runId: f.runId, state: result, ...ev });
     this.deps.log.info(`deployment run ${f.runId} ${result}${ev.detail ? `: ${ev.detail}` : ""}`);
     await rm(join(this.#runDir(f.runId), "tmp"), { recursive: true, force: true });
+    // The downloaded files are kept while another run is under way (it may share them).
+    if (![...this.#runs.values()].some((r) => r.file.phase !== "done")) await rm(join(this.deps.dir, "files"), { recursive: true, force: true });
   }
 
   async #drive(f: RunFile, signal: AbortSignal): Promise<void> {
