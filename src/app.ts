@@ -31,6 +31,9 @@ import { registerHealth, type ServiceStatus } from "./features/health/index.ts";
 import { registerInventoryApi } from "./features/inventory/api.ts";
 import { registerInventory } from "./features/inventory/index.tsx";
 import { registerInventoryImport } from "./features/inventory/endpoints.ts";
+import { registerDeployments, type Deployments } from "./features/deployments/index.tsx";
+import { registerAudit } from "./features/audit/index.tsx";
+import { wireDeployments } from "./features/deployments/wire.ts";
 import type { Logger } from "./log.ts";
 import { linkAgents } from "./features/machines/agents.ts";
 import { createEnrollmentService, type Endpoint } from "./features/machines/enrollment.ts";
@@ -91,6 +94,8 @@ export interface App {
   actions: ReturnType<typeof registerActions>;
   /** Packages: the deployment engine locks versions and reads manifests through it. */
   packages: PackagesService;
+  /** Deployments: the engine, and where the package store, groups and Wake-on-LAN plug in. */
+  deployments: Deployments;
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -159,8 +164,14 @@ export function buildApp(deps: AppDeps): App {
   // Packages (SPEC P1–P3): descriptors, files by SHA-256, Medulla import.
   const packages = registerPackages(web, { dir: deps.packagesDir ?? join(tmpdir(), `medulla-packages-${randomUUID()}`) }).service;
 
+  // Deployments and their audit; the package store plugs in here (machine groups and
+  // Wake-on-LAN too, through the same call, once they are registered above).
+  const deployments = registerDeployments(web, { machines, entities, channel: relay.channel, accounts: relay.accounts });
+  registerAudit(web, deployments);
+  wireDeployments(deployments, { packages, groups: machineGroups, wol: actions.wol });
+
   // Last: the dashboard shows the widgets every feature above declared.
   registerDashboard(web);
 
-  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, netboot, machineGroups, actions, packages };
+  return { web, registry, auth, recorder, access, hub, scheduler, services, relay, netboot, machineGroups, actions, packages, deployments };
 }

@@ -37,9 +37,13 @@
       var tpl = document.createElement("template");
       tpl.innerHTML = e.data;
       Array.prototype.forEach.call(tpl.content.children, function (node) {
-        if (!node.id) return;
-        var old = document.getElementById(node.id);
-        if (old) old.replaceWith(node.cloneNode(true));
+        // Table rows cannot stand alone in a template: they come wrapped in a
+        // <table data-swap-rows>, and each row with an id is swapped.
+        var nodes = node.id ? [node] : node.matches("table[data-swap-rows]") ? Array.prototype.slice.call(node.querySelectorAll("tr[id]")) : [];
+        nodes.forEach(function (n) {
+          var old = document.getElementById(n.id);
+          if (old) old.replaceWith(n.cloneNode(true));
+        });
       });
     });
     source.addEventListener("trigger", function (e) {

@@ -1,7 +1,7 @@
 /**
  * @module agent/handlers
  * What the agent answers, as a pure function from a message body to a reply: `ping`,
- * `agentversion`, `machinefacts`, `inventory` (accepted at once or refused as busy; the
+ * `agentversion`, `machinefacts`, `deploy` and `deploystop` (agent/src/deploy), `inventory` (accepted at once or refused as busy; the
  * inventory itself goes over HTTPS, agent/src/inventory). Replies (`result…`) are handed
  * back to the caller to match with its pending requests. A malformed or unknown request gets `errorReply` and a
  * log line; a malformed reply gets only the log line, so two peers can never bounce error
@@ -13,6 +13,8 @@ import { runScript, type ScriptRequest } from "./actions/script.ts";
 import type { ShellSessions } from "./actions/shell.ts";
 import { diskUsage, killProcess, listProcesses, netstat, power } from "./actions/system.ts";
 import { sendMagicPackets } from "../../src/net/wol.ts";
+import type { ActionData } from "../../src/protocol/actions.ts";
+import type { DeployManager } from "./deploy/runner.ts";
 import type { Facts } from "./facts/index.ts";
 import type { InventoryRunner } from "./inventory/runner.ts";
 
@@ -30,6 +32,8 @@ export interface HandlerContext {
   simulated?: boolean;
   /** Sends a message to the server that is not a reply (shell output); set by the session. */
   emit?(action: string, data: Record<string, unknown>): void;
+  /** Deployments (agent/src/deploy): runs started by `deploy`, stopped by `deploystop`. */
+  deploy?: Pick<DeployManager, "accept" | "stop">;
 }
 
 /** What a handler returns for a message that takes no reply (shell keystrokes). */
@@ -51,6 +55,8 @@ export const handlers: Record<string, Handler> = {
   ping: async (_req, ctx) => ({ time: ctx.now() }),
   agentversion: async (_req, ctx) => ({ ...ctx.version }),
   machinefacts: async (_req, ctx) => ({ ...(await ctx.facts()) }),
+  deploy: async (req, ctx) => (ctx.deploy ? { ...(await ctx.deploy.accept(req.data as ActionData<"deploy">)) } : { accepted: false, reason: "this agent runs no deployments" }),
+  deploystop: async (req, ctx) => (ctx.deploy ? { ...ctx.deploy.stop(String(req.data.runId)) } : { stopped: false }),
   inventory: async (req, ctx) => (ctx.inventory ? ctx.inventory.request(req.data.force === true) : { accepted: false, reason: "this agent runs no inventory" }),
   runscript: async (req, ctx) =>
     ctx.simulated

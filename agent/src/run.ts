@@ -19,7 +19,8 @@ import { ShellSessions } from "./actions/shell.ts";
 import { inventoryRunner } from "./inventory/index.ts";
 import type { InventoryRunner } from "./inventory/runner.ts";
 import type { Logger } from "./log.ts";
-import { agentOs, statePath } from "./paths.ts";
+import { DeployManager, systemReboot } from "./deploy/runner.ts";
+import { agentOs, besideConfig, statePath } from "./paths.ts";
 import { AgentSession } from "./session.ts";
 import { StateFile, stateFileStore } from "./state.ts";
 import { createXmppClient, DEFAULT_TIMEOUT_MS, xml, type XmppClient, type XmppOptions } from "./xmpp/client.ts";
@@ -83,13 +84,26 @@ export async function runAgent(config: AgentConfig, deps: RunDeps): Promise<void
   const facts = deps.facts ?? (() => collectFacts(config.agent.id));
   const inventory = deps.inventory?.(state) ?? inventoryRunner({ config, ca, log, store: stateFileStore(state), signal });
   const shells = new ShellSessions();
+  const os = agentOs();
+  const deploy = new DeployManager({
+    dir: besideConfig(config.path, ".deploy"),
+    remote: { server: config.server.url, jid: config.xmpp.jid, password: config.xmpp.password, ca },
+    log,
+    os: os === "windows" ? "windows" : os === "darwin" ? "macos" : "linux",
+    machineId: config.agent.id,
+    reboot: (delay) => systemReboot(os === "windows" ? "windows" : os === "darwin" ? "macos" : "linux", delay),
+    inventoryNow: (reason) => void inventory.inventoryNow(reason).catch(() => undefined),
+  });
+  await deploy.start();
+  signal.addEventListener("abort", () => deploy.shutdown(), { once: true });
   const ctx: HandlerContext = {
     facts,
-    version: { version: VERSION, os: agentOs(), arch: normalizeArch(process.arch) },
+    version: { version: VERSION, os, arch: normalizeArch(process.arch) },
     now: () => Date.now(),
     inventory,
     configPath: config.path,
     shells,
+    deploy,
   };
   const schedule = inventory.runSchedule().catch((e: Error) => log.error(`inventory schedule stopped: ${e.message}`));
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -137,7 +151,9 @@ export async function runAgent(config: AgentConfig, deps: RunDeps): Promise<void
       const aborted = new Promise<string>((r) => signal.addEventListener("abort", () => r("stopping"), { once: true }));
       // Not awaited: an unanswered announce must not hold up a stop or a lost connection.
       session.begin().catch((e: Error) => log.warn(`could not start the session: ${e.message}`));
+      deploy.setSender((action, data) => session.request(action, data));
       reason = await Promise.race([session.closed, aborted]);
+      deploy.setSender(null);
       session.close(reason);
     } catch (e) {
       reason = signal.aborted ? "stopping" : describeError(e);

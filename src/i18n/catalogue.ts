@@ -19,6 +19,7 @@ import * as inventory from "../features/inventory/messages.ts";
 import * as inventoryImport from "../features/inventory/messages-import.ts";
 import * as users from "../features/users/messages.ts";
 import * as packages from "../features/packages/messages.ts";
+import * as deployments from "../features/deployments/messages.ts";
 
 export const fr = {
   ...frCore,
@@ -36,6 +37,7 @@ export const fr = {
   ...inventoryImport.fr,
   ...users.fr,
   ...packages.fr,
+  ...deployments.fr,
 };
 
 export type MessageKey = keyof typeof fr;
@@ -56,4 +58,5 @@ export const en: Record<MessageKey, string> = {
   ...inventoryImport.en,
   ...users.en,
   ...packages.en,
+  ...deployments.en,
 };

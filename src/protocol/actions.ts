@@ -4,9 +4,14 @@
  * its reply's `data` (TypeBox: JSON Schema and a static type from one declaration). The
  * server and the agent both import this; docs/protocol.md describes the same list.
  */
-import { Type, type Static } from "@sinclair/typebox";
+import { Type, type Static, type TLiteral, type TUnion } from "@sinclair/typebox";
 
 const Str = (max = 255) => Type.String({ maxLength: max });
+/** A union of string literals, typed as such. */
+const oneOf = <const T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }>;
+
+export const DEPLOY_EVENT_STATES = ["transferring", "running", "rebooting", "succeeded", "failed", "stopped"] as const;
+export const DEPLOY_FAILURE_REASONS = ["download", "checksum", "permission", "step", "agent", "refused", "stopped", "expired"] as const;
 
 export const MachineFacts = Type.Object(
   {
@@ -139,6 +144,63 @@ export const actions = {
   shelloutput: { data: Type.Object({ sid: Str(64), seq: Type.Integer({ minimum: 0 }), data: Type.String({ maxLength: 44_000 }) }, { additionalProperties: true }), result: Type.Object({}, { additionalProperties: true }) },
   /** Agent → server: the shell of session `sid` ended (no reply). */
   shellexit: { data: Type.Object({ sid: Str(64), code: Type.Union([Type.Integer(), Type.Null()]), detail: Type.Optional(Str(500)) }, { additionalProperties: true }), result: Type.Object({}, { additionalProperties: true }) },
+  /**
+   * Server → agent: run a deployment. Small on purpose: the plan (packages, steps, files)
+   * is fetched over HTTPS at `/api/v1/agents/deployments/{runId}/plan` and checked against
+   * `planSha256`; files come from `/api/v1/agents/files/{sha256}`. `runId` is the
+   * idempotence key: sending the same run again (no acknowledgement seen, server restarted)
+   * never starts it twice, the agent answers with where that run stands.
+   */
+  deploy: {
+    data: Type.Object(
+      {
+        runId: Str(64),
+        deploymentId: Type.Integer({ minimum: 1 }),
+        planSha256: Type.String({ pattern: "^[0-9a-f]{64}$" }),
+        transfer: Type.Union([Type.Literal("pull"), Type.Literal("push")]),
+        bandwidthKbps: Type.Integer({ minimum: 0 }),
+        deadline: Type.Integer({ minimum: 0, description: "epoch ms after which the run must not start a new step" }),
+      },
+      { additionalProperties: true },
+    ),
+    result: Type.Object({ accepted: Type.Boolean(), state: Type.Optional(Str(32)), lastSeq: Type.Optional(Type.Integer({ minimum: 0 })), reason: Type.Optional(Str(500)) }, { additionalProperties: true }),
+  },
+  /** Server → agent: stop a run (the step in progress is killed); the agent reports `stopped`. */
+  deploystop: {
+    data: Type.Object({ runId: Str(64) }, { additionalProperties: true }),
+    result: Type.Object({ stopped: Type.Boolean(), state: Type.Optional(Str(32)) }, { additionalProperties: true }),
+  },
+  /**
+   * Agent → server: what a run did. `seq` counts from 1 per run; the server applies each
+   * `seq` once and always answers `ack` (the highest applied), so the agent keeps unacked
+   * events on disk and sends them again after a reconnection or a restart. `stop` in the
+   * answer tells the agent the server no longer wants this run (stopped, expired).
+   */
+  deployevent: {
+    data: Type.Object(
+      {
+        runId: Str(64),
+        seq: Type.Integer({ minimum: 1 }),
+        at: Type.Integer({ minimum: 0 }),
+        state: oneOf(DEPLOY_EVENT_STATES),
+        step: Type.Optional(Type.Integer({ minimum: 0 })),
+        stepLabel: Type.Optional(Str(200)),
+        exitCode: Type.Optional(Type.Integer()),
+        reason: Type.Optional(oneOf(DEPLOY_FAILURE_REASONS)),
+        detail: Type.Optional(Str(2000)),
+        bytesDone: Type.Optional(Type.Integer({ minimum: 0 })),
+        bytesTotal: Type.Optional(Type.Integer({ minimum: 0 })),
+        log: Type.Optional(
+          Type.Array(
+            Type.Object({ kind: Type.Union([Type.Literal("step"), Type.Literal("output"), Type.Literal("download")]), text: Str(16_000), step: Type.Optional(Type.Integer({ minimum: 0 })), exitCode: Type.Optional(Type.Integer()) }, { additionalProperties: true }),
+            { maxItems: 20 },
+          ),
+        ),
+      },
+      { additionalProperties: true },
+    ),
+    result: Type.Object({ ack: Type.Integer({ minimum: 0 }), stop: Type.Optional(Type.Boolean()) }, { additionalProperties: true }),
+  },
 } as const;
 
 export type ActionName = keyof typeof actions;

@@ -1,0 +1,204 @@
+/**
+ * @module test/e2e/deploy
+ * Deployments from end to end with the real compiled agent: the appliance runs in this
+ * process (real HTTPS and XMPP listeners) with a package store of test packages plugged
+ * in; the agent enrolls, runs, and is sent deployments. Covered: a package with a script
+ * and a file pulled over HTTPS (SHA-256 checked); a reboot step, simulated by the agent
+ * process exiting (MEDULLA_AGENT_REBOOT=exit) and being started again, which resumes after
+ * the reboot and never runs the earlier steps twice; a failing step routed by its return
+ * code to END_ERROR; a file whose bytes do not match their SHA-256; and the follow page in
+ * a real Chromium updating live.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config.ts";
+import type { Descriptor, Step } from "../../src/features/packages/descriptor.ts";
+import { createPackageSource, type PackagesLike } from "../../src/features/deployments/package-source.ts";
+import { startServer, type Running } from "../../src/server.ts";
+import { agentBinary, ensureBinary, freePort, launchChromium, tempDir, waitFor, type Chromium } from "./helpers.ts";
+
+const PASSWORD = "Deploy-admin-2026";
+const STEP = 120_000;
+const work = tempDir("medulla-deploy-e2e-");
+const config = join(work.path, "agent", "agent.ini");
+const out = join(work.path, "out");
+const agentLog: string[] = [];
+let server: Running;
+let base = "";
+let ca = "";
+let token = "";
+let agent: ReturnType<typeof Bun.spawn> | null = null;
+let machineId = 0;
+
+// ---- a package store for the test ----
+const blobs = join(work.path, "blobs");
+const packages: { id: number; name: string; version: string; d: Descriptor; files: { path: string; sha256: string; size: number }[] }[] = [];
+function blob(bytes: Uint8Array, claimed?: string): { sha256: string; size: number } {
+  const sha256 = claimed ?? new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+  mkdirSync(blobs, { recursive: true });
+  writeFileSync(join(blobs, sha256), bytes);
+  return { sha256, size: bytes.byteLength };
+}
+function addPackage(name: string, steps: Step[], files: { path: string; bytes: Uint8Array; claimed?: string }[] = []): number {
+  const id = packages.length + 1;
+  const d: Descriptor = {
+    format: "medulla-package/1", name, version: "1.0", description: name, kind: "install", targetOs: ["linux"], share: "global", transfer: { method: "pull", bandwidthKbps: 0 },
+    priority: "normal", dependencies: [], inventory: { associate: false }, inventoryAfter: false, removeAfter: false, steps: { linux: { install: steps } },
+  };
+  packages.push({ id, name, version: "1.0", d, files: files.map((f) => ({ path: f.path, ...blob(f.bytes, f.claimed) })) });
+  return id;
+}
+const store: PackagesLike = {
+  list: () => ({ items: packages.map((p) => ({ id: p.id, name: p.name, version: p.version })) }),
+  find: (id) => packages.find((p) => p.id === id) ?? null,
+  descriptor: (id) => packages.find((p) => p.id === id)!.d,
+  files: (id) => packages.find((p) => p.id === id)!.files,
+  blobPath: (sha) => join(blobs, sha),
+};
+
+function runAgent() {
+  const proc = Bun.spawn([agentBinary, "run", "--config", config, "--log-level", "debug"], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, MEDULLA_AGENT_REBOOT: "exit" } });
+  for (const stream of [proc.stdout, proc.stderr]) {
+    void (async () => {
+      const decoder = new TextDecoder();
+      const reader = (stream as ReadableStream<Uint8Array>).getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) agentLog.push(...decoder.decode(r.value).split("\n"));
+    })();
+  }
+  return proc;
+}
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body), tls: { ca } });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text) as any;
+};
+const deployment = (id: number) => api("GET", `/api/v1/deployments/${id}`);
+const finished = (id: number, timeoutMs = 60_000) =>
+  waitFor(`deployment ${id} finished`, async () => {
+    const d = await deployment(id);
+    return d.status !== "running" && d.status !== "scheduled" ? d : false;
+  }, timeoutMs);
+const online = () => waitFor("the machine online", async () => ((await api("GET", `/api/v1/machines/${machineId}`)).online ? true : false), 30_000);
+
+describe("deployments with the compiled agent", () => {
+  beforeAll(async () => {
+    await ensureBinary();
+    mkdirSync(out, { recursive: true });
+    const [http, https, xmpp] = [await freePort(), await freePort(), await freePort()];
+    const flags = new Map([
+      ["MEDULLA_DATA_DIR", join(work.path, "data")], ["MEDULLA_BIND", "127.0.0.1"], ["MEDULLA_HTTP_PORT", String(http)], ["MEDULLA_HTTPS_PORT", String(https)],
+      ["MEDULLA_XMPP_PORT", String(xmpp)], ["MEDULLA_TFTP_PORT", "0"], ["MEDULLA_ADMIN_PASSWORD", PASSWORD], ["MEDULLA_LOG_LEVEL", "warn"], ["MEDULLA_PUBLIC_URL", `https://127.0.0.1:${https}`],
+    ]);
+    server = await startServer(loadConfig(flags, {}), { print: () => {} });
+    server.app.deployments.usePackages(createPackageSource(store));
+    base = `https://127.0.0.1:${https}`;
+    ca = readFileSync(join(work.path, "data", "certs", "ca.crt"), "utf8");
+    const t = await fetch(`${base}/api/v1/tokens`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "root", password: PASSWORD }), tls: { ca } });
+    token = ((await t.json()) as { token: string }).token;
+    const enrollment = await api("POST", "/api/v1/enrollment-tokens", { name: "e2e", maxUses: 1 });
+    const args = (enrollment.commands.linux as string).split("&&")[0]!.trim().split(/\s+/).slice(2);
+    // Not spawnSync: the appliance answering it runs in this very process.
+    const r = Bun.spawn([agentBinary, ...args, "--config", config], { stdout: "pipe", stderr: "pipe" });
+    if ((await r.exited) !== 0) throw new Error(`enroll failed: ${await new Response(r.stdout).text()}${await new Response(r.stderr).text()}`);
+    machineId = (await api("GET", "/api/v1/machines")).items[0].id;
+    agent = runAgent();
+    await online();
+  }, STEP);
+
+  afterAll(async () => {
+    if (agent) {
+      agent.kill("SIGTERM");
+      await agent.exited;
+    }
+    await server?.stop();
+    work[Symbol.dispose]();
+  });
+
+  test("a script with a pulled file, a reboot (agent restarted) and the steps after it, each run once", async () => {
+    const marker = join(out, "marker.txt");
+    const id = addPackage("Script_reboot", [
+      { id: "copy", action: "script", language: "shell", timeout: 60, script: `cat "{{package_dir}}/payload.txt" >> "${marker}"\necho "before reboot" >> "${marker}"\necho script-output-line` },
+      { id: "boot", action: "reboot" },
+      { id: "after", action: "command", command: `echo "after reboot {{previous_result}}" >> "${marker}"` },
+      { id: "ok", action: "end_success" },
+    ], [{ path: "payload.txt", bytes: new TextEncoder().encode("payload from the appliance\n") }]);
+    const d = await api("POST", "/api/v1/deployments", { packageId: String(id), machineIds: [machineId] });
+    // The agent "reboots": its process exits once the reboot step is saved and reported.
+    const code = await Promise.race([agent!.exited, Bun.sleep(60_000).then(() => "timeout")]);
+    expect(code).toBe(0);
+    const during = await deployment(d.id);
+    expect(during.targets[0]).toMatchObject({ state: "running", detail: "rebooting" });
+    agent = runAgent();
+    const done = await finished(d.id);
+    expect(done.targets[0]).toMatchObject({ state: "succeeded", reason: null });
+    expect(readFileSync(marker, "utf8")).toBe("payload from the appliance\nbefore reboot\nafter reboot success\n");
+    // The script's output came back with its step.
+    const page = await fetch(`${base}/api/v1/deployments/${d.id}`, { headers: { authorization: `Bearer ${token}` }, tls: { ca } });
+    expect(page.ok).toBe(true);
+    const logs = server.app.deployments.engine.repo.logs(server.app.deployments.engine.repo.targets(d.id)[0]!.id);
+    expect(logs.some((l) => l.kind === "output" && l.text.includes("script-output-line"))).toBe(true);
+    expect(logs.some((l) => l.kind === "download" && l.text.includes("SHA-256 checked"))).toBe(true);
+  }, STEP);
+
+  test("a failing step routed by its return code to END_ERROR fails with the reason and the code", async () => {
+    const id = addPackage("Fails", [
+      { id: "try", action: "command", command: "echo trying; exit 3", next: { codes: [{ when: "==3", goto: "bad" }] } },
+      { id: "good", action: "end_success" },
+      { id: "bad", action: "end_error", message: "the installer returned 3" },
+    ]);
+    const d = await api("POST", "/api/v1/deployments", { packageId: String(id), machineIds: [machineId] });
+    const done = await finished(d.id);
+    expect(done.targets[0]).toMatchObject({ state: "failed", reason: "step", exitCode: 3 });
+    expect(done.targets[0].detail).toContain("the installer returned 3");
+    // Relaunch only the failed: a new run, same outcome, attempt 2.
+    await api("POST", `/api/v1/deployments/${d.id}/relaunch`, {});
+    const again = await finished(d.id);
+    expect(again.targets[0]).toMatchObject({ state: "failed", attempt: 2 });
+  }, STEP);
+
+  test("a file whose bytes do not match their SHA-256 fails as a checksum error, nothing run", async () => {
+    const marker = join(out, "never.txt");
+    const id = addPackage("Bad_checksum", [
+      { id: "run", action: "command", command: `echo ran > "${marker}"` },
+      { id: "ok", action: "end_success" },
+    ], [{ path: "data.bin", bytes: new Uint8Array(4096).fill(7), claimed: "0".repeat(63) + "1" }]);
+    const d = await api("POST", "/api/v1/deployments", { packageId: String(id), machineIds: [machineId] });
+    const done = await finished(d.id);
+    expect(done.targets[0]).toMatchObject({ state: "failed", reason: "checksum" });
+    expect(await Bun.file(marker).exists()).toBe(false);
+  }, STEP);
+
+  test("the follow page in Chromium shows a machine move to success without a reload", async () => {
+    await using browser: Chromium = await launchChromium();
+    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    page.setDefaultTimeout(20_000);
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.goto(`${base}/login`);
+    await page.locator("#login").fill("root");
+    await page.locator("#password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Se connecter" }).click();
+    await page.waitForURL((u) => u.pathname === "/");
+    const id = addPackage("Slow", [
+      { id: "pause", action: "wait", seconds: 4 },
+      { id: "ok", action: "end_success" },
+    ]);
+    // Launched from the launch page, like an administrator would.
+    await page.goto(`${base}/deployments/new`);
+    await page.locator("#package").selectOption(String(id));
+    await page.locator(`input[name=machines][value="${machineId}"]`).check();
+    await page.getByRole("button", { name: "Lancer" }).click();
+    await page.waitForURL((u) => /^\/deployments\/\d+$/.test(u.pathname));
+    await page.waitForFunction(() => document.getElementById("live-status")?.textContent !== "");
+    const state = () => page.locator("#deploy-targets tbody tr .state").first().innerText();
+    await waitFor("the row says Réussi", async () => (await state()) === "Réussi", 60_000);
+    expect(await page.locator(".deploy-progress").innerText()).toContain("1 terminé(s) sur 1");
+    // The audit lists it under my tasks.
+    await page.goto(`${base}/audit?tab=past`);
+    expect(await page.locator("#audit-rows").innerText()).toContain("Slow 1.0");
+    expect(problems).toEqual([]);
+  }, STEP);
+});
