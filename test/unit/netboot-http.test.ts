@@ -183,4 +183,22 @@ describe("network boot pages", () => {
     expect(text).toContain("event: netboot-log");
     expect(text).toContain("00:11:22:33:44:77");
   });
+
+  test("a machine's own menu wins over the default one; dropping it goes back", async () => {
+    const { t, c } = await admin();
+    const { machine } = t.app.netboot.service.register({ mac: "52:54:00:00:00:09", uuid: "", name: "pc9", entityId: 1, arch: "", ip: "" });
+    const menuOf = async () => (await t.client().request("GET", "/boot/menu.ipxe?mac=52:54:00:00:00:09")).text();
+    expect(await menuOf()).toContain("choose --default svc-localdisk --timeout 10000");
+    expect((await c.page(`/netboot/machines/${machine.id}/menu`)).html).toContain("Cette machine suit le menu de démarrage par défaut");
+    expect((await c.post(`/netboot/machines/${machine.id}/menu`, { defaultService: "shell", wolService: "localdisk", timeout: "3", wolWindow: "10" })).status).toBe(303);
+    expect(await menuOf()).toContain("choose --default svc-shell --timeout 3000");
+    expect((await c.page(`/netboot/machines/${machine.id}/menu`)).html).toContain("Revenir au menu par défaut");
+    expect((await c.post(`/netboot/machines/${machine.id}/menu/drop`, {})).status).toBe(303);
+    expect(await menuOf()).toContain("choose --default svc-localdisk --timeout 10000");
+    expect((await c.request("GET", "/netboot/machines/9999/menu")).status).toBe(404);
+    const { html } = await c.page("/netboot/log");
+    expect(html).toContain(`href="/netboot/machines/${machine.id}/menu"`);
+    const actions = t.db.query("SELECT action FROM history WHERE module = 'imaging' AND user_login = 'admin' ORDER BY id").all().map((r) => (r as { action: string }).action);
+    expect(actions).toEqual(["netboot.history.machineMenuSaved", "netboot.history.machineMenuDropped"]);
+  });
 });

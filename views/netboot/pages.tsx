@@ -131,17 +131,23 @@ export interface MenuFormValues {
   hidden: boolean;
 }
 
-export function MenuPage(props: { t: T; csrf: string; options: Option[]; values: MenuFormValues; canEdit: boolean; preview: string; notice?: string; error?: string; errors?: FieldErrors }) {
+export function MenuPage(props: { t: T; csrf: string; options: Option[]; values: MenuFormValues; canEdit: boolean; preview: string; notice?: string; error?: string; errors?: FieldErrors; title?: string; intro?: string; action?: string; dropAction?: string }) {
   const { t } = props;
   return (
     <section class="stack" id="netboot-menu">
       <div class="page-head">
-        <h1 safe>{t("netboot.menu.title")}</h1>
+        <h1 safe>{props.title ?? t("netboot.menu.title")}</h1>
       </div>
-      <p class="muted" safe>{t("netboot.menu.intro")}</p>
+      <p class="muted" safe>{props.intro ?? t("netboot.menu.intro")}</p>
       {when(props.notice, () => <Alert kind="success" text={props.notice!} />)}
       {when(props.error, () => <Alert kind="error" text={props.error!} />)}
-      <form class="card form" method="post" action="/netboot/menu">
+      {when(props.canEdit && props.dropAction, () => (
+        <form method="post" action={props.dropAction!} class="inline-form">
+          <CsrfField token={props.csrf} />
+          <button type="submit" class="link-button" safe>{t("netboot.machineMenu.drop")}</button>
+        </form>
+      ))}
+      <form class="card form" method="post" action={props.action ?? "/netboot/menu"}>
         <CsrfField token={props.csrf} />
         <fieldset disabled={!props.canEdit}>
           <Select t={t} name="defaultService" label={t("netboot.menu.default")} options={props.options} selected={[props.values.defaultService]} errors={props.errors} />
@@ -261,6 +267,9 @@ export interface LogRowView {
   outcome: string;
   /** The outcome's code: failures are highlighted. */
   rawOutcome: string;
+  /** The machine's boot menu page, when the request is from a known machine. */
+  menuHref?: string;
+  menuLabel?: string;
   detail: string;
 }
 
@@ -278,7 +287,15 @@ export function LogRows(props: { t: T; rows: LogRowView[] }) {
         <tr id={`boot-request-${r.id}`} class={r.rawOutcome === "failed" || r.rawOutcome === "refused" || r.rawOutcome === "malformed" || r.rawOutcome === "send-failed" ? "row-warn" : undefined}>
           <td safe>{r.at}</td>
           <td safe>{r.kind}</td>
-          <td class="mono" safe>{r.client}</td>
+          <td class="mono">
+            {r.menuHref ? (
+              <a href={r.menuHref} title={r.menuLabel} safe>
+                {r.client}
+              </a>
+            ) : (
+              <span safe>{r.client}</span>
+            )}
+          </td>
           <td class="mono" safe>{r.what}</td>
           <td safe>{r.outcome}</td>
           <td class="small" safe>{r.detail}</td>

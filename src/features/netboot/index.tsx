@@ -144,31 +144,41 @@ export function registerNetboot(web: Web, deps: NetbootDeps): NetbootFeature {
     },
   });
 
-  // ---- default boot menu (I4) ----
-  const menuPage = (ctx: RequestContext, extra: { notice?: string; status?: number; error?: string; errors?: Record<string, never>; values?: Record<string, unknown> } = {}) => {
-    const m = netboot.defaultMenu();
+  // ---- default boot menu (I4), and a machine's own menu ----
+  type MenuTarget = { id: number; hostname: string } | null;
+  const menuPage = (ctx: RequestContext, machine: MenuTarget, extra: { notice?: string; status?: number; error?: string; errors?: Record<string, never>; values?: Record<string, unknown> } = {}) => {
+    const own = machine ? netboot.ownMenu(machine.id) : null;
+    const m = machine ? (own ?? netboot.defaultMenu()) : netboot.defaultMenu();
     const services = netboot.services();
     const values = extra.values
       ? { defaultService: str(extra.values.defaultService), wolService: str(extra.values.wolService), timeout: str(extra.values.timeout), wolWindow: str(extra.values.wolWindow), hidden: extra.values.hidden === "on" }
       : { defaultService: m.default_service, wolService: m.wol_service, timeout: String(m.timeout_seconds), wolWindow: String(m.wol_window_minutes), hidden: m.hidden === 1 };
     const t = ctx.t;
     const preview = machineMenu({
-      base: netboot.settings().bootUrl ?? "http://medulla", title: "Medulla - PC-001", woke: false,
+      base: netboot.settings().bootUrl ?? "http://medulla", title: `Medulla - ${machine?.hostname ?? "PC-001"}`, woke: false,
       services: netboot.menuServices().map((s) => ({ code: s.code, label: labelOf(s, translator("fr")), script: s.script })),
       settings: { defaultService: m.default_service, wolService: m.wol_service, timeoutSeconds: m.timeout_seconds, hidden: m.hidden === 1 },
       texts: { choose: t("netboot.ipxe.choose"), woke: t("netboot.ipxe.woke"), failed: t("netboot.ipxe.failed") },
     });
+    const base = machine ? `/netboot/machines/${machine.id}/menu` : "/netboot/menu";
     return web.page(ctx, {
-      title: t("netboot.menu.title"), current: "/netboot/menu", status: extra.status,
+      title: machine ? t("netboot.machineMenu.title", { name: machine.hostname }) : t("netboot.menu.title"), current: "/netboot/menu", status: extra.status,
       body: (
         <MenuPage t={t} csrf={ctx.session!.csrf} canEdit={access.can(ctx.session!.user, perms.edit)} preview={preview} values={values} notice={extra.notice} error={extra.error} errors={extra.errors}
-          options={services.filter((s) => s.enabled === 1).map((s) => ({ value: s.code, label: labelOf(s, t) }))} />
+          options={services.filter((s) => s.enabled === 1).map((s) => ({ value: s.code, label: labelOf(s, t) }))}
+          title={machine ? t("netboot.machineMenu.title", { name: machine.hostname }) : undefined}
+          intro={machine ? t(own ? "netboot.machineMenu.own" : "netboot.machineMenu.default") : undefined}
+          action={base} dropAction={machine && own ? `${base}/drop` : undefined} />
       ),
     });
   };
+  const machineFor = (ctx: RequestContext, id: string): { id: number; hostname: string } => {
+    const m = deps.machines.get(viewerOf(ctx), Number(id) || 0);
+    return { id: m.id, hostname: m.hostname };
+  };
   web.route({
     method: "GET", path: "/netboot/menu", permission: perms.view, kind: "page",
-    handler: ({ ctx, query }) => menuPage(ctx, { notice: query.done === "saved" ? ctx.t("netboot.menu.saved") : undefined }),
+    handler: ({ ctx, query }) => menuPage(ctx, null, { notice: query.done === "saved" ? ctx.t("netboot.menu.saved") : undefined }),
   });
   web.route({
     method: "POST", path: "/netboot/menu", permission: perms.edit, kind: "action",
@@ -176,9 +186,36 @@ export function registerNetboot(web: Web, deps: NetbootDeps): NetbootFeature {
       try {
         netboot.saveDefaultMenu(viewerOf(ctx), body as never, ctx.ip);
       } catch (err) {
-        return menuPage(ctx, { ...failure(ctx, err), values: body });
+        return menuPage(ctx, null, { ...failure(ctx, err), values: body });
       }
       return redirect(ctx, "/netboot/menu?done=saved");
+    },
+  });
+  web.route({
+    method: "GET", path: "/netboot/machines/:id/menu", permission: perms.view, kind: "page",
+    handler: ({ ctx, params, query }) => {
+      const notices: Record<string, string> = { saved: ctx.t("netboot.machineMenu.saved"), dropped: ctx.t("netboot.machineMenu.dropped") };
+      return menuPage(ctx, machineFor(ctx, params.id!), { notice: notices[str(query.done)] });
+    },
+  });
+  web.route({
+    method: "POST", path: "/netboot/machines/:id/menu", permission: perms.edit, kind: "action",
+    handler: ({ ctx, params, body }) => {
+      const machine = machineFor(ctx, params.id!);
+      try {
+        netboot.saveMenu(viewerOf(ctx), machine, body as never, ctx.ip);
+      } catch (err) {
+        return menuPage(ctx, machine, { ...failure(ctx, err), values: body });
+      }
+      return redirect(ctx, `/netboot/machines/${machine.id}/menu?done=saved`);
+    },
+  });
+  web.route({
+    method: "POST", path: "/netboot/machines/:id/menu/drop", permission: perms.edit, kind: "action",
+    handler: ({ ctx, params }) => {
+      const machine = machineFor(ctx, params.id!);
+      netboot.dropMenu(viewerOf(ctx), machine, ctx.ip);
+      return redirect(ctx, `/netboot/machines/${machine.id}/menu?done=dropped`);
     },
   });
 
@@ -230,6 +267,7 @@ export function registerNetboot(web: Web, deps: NetbootDeps): NetbootFeature {
     const t = translator(lang);
     return rows.map((r) => ({
       id: r.id, at: formatForReader(r.at, tz, lang), kind: label(t, `netboot.kind.${r.kind}`, r.kind), client: [r.hostname || "", r.mac, r.ip].filter(Boolean).join(" · "),
+      menuHref: r.machine_id !== null && r.hostname ? `/netboot/machines/${r.machine_id}/menu` : undefined, menuLabel: r.hostname ? t("netboot.log.menuLink", { name: r.hostname }) : undefined,
       what: [r.kind === "menu" ? label(t, `netboot.what.${r.what}`, r.what) : r.what, r.arch].filter(Boolean).join(" · "),
       outcome: label(t, `netboot.outcome.${r.outcome}`, r.outcome), rawOutcome: r.outcome, detail: r.detail,
     }));

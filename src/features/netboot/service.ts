@@ -228,6 +228,11 @@ export function createNetbootService(deps: { db: Database; clock: Clock; recorde
     menuOf: (machineId: number | null) => (machineId === null ? null : (q.menuFor.get(machineId) as BootMenuRow | null)) ?? (q.defaultMenu.get() as BootMenuRow),
 
     saveDefaultMenu(viewer: Viewer, input: { defaultService: unknown; wolService: unknown; timeout: unknown; wolWindow: unknown; hidden: unknown }, ip: string): BootMenuRow {
+      return this.saveMenu(viewer, null, input, ip);
+    },
+
+    /** Saves the default menu (machine null) or a machine's own menu (created on first save). */
+    saveMenu(viewer: Viewer, machine: { id: number; hostname: string } | null, input: { defaultService: unknown; wolService: unknown; timeout: unknown; wolWindow: unknown; hidden: unknown }, ip: string): BootMenuRow {
       const codes = new Set(allServices().map((s) => s.code));
       const errors: FieldErrors = {};
       const str = (v: unknown) => (typeof v === "string" ? v.trim() : "");
@@ -241,9 +246,26 @@ export function createNetbootService(deps: { db: Database; clock: Clock; recorde
       if (!/^\d{1,4}$/.test(str(input.wolWindow)) || window < 1 || window > 1440) errors.wolWindow = "netboot.error.wolWindow";
       if (Object.keys(errors).length) throw new Invalid(errors);
       const hidden = input.hidden === "on" || input.hidden === true ? 1 : 0;
-      db.query("UPDATE boot_menus SET default_service = ?1, wol_service = ?2, timeout_seconds = ?3, wol_window_minutes = ?4, hidden = ?5, updated_at = ?6 WHERE machine_id IS NULL").run(def, wol, timeout, window, hidden, deps.clock.now());
-      audit(viewer, ip, "netboot.history.menuSaved", { service: def, wol, timeout });
-      return this.defaultMenu();
+      if (machine === null) {
+        db.query("UPDATE boot_menus SET default_service = ?1, wol_service = ?2, timeout_seconds = ?3, wol_window_minutes = ?4, hidden = ?5, updated_at = ?6 WHERE machine_id IS NULL").run(def, wol, timeout, window, hidden, deps.clock.now());
+        audit(viewer, ip, "netboot.history.menuSaved", { service: def, wol, timeout });
+        return this.defaultMenu();
+      }
+      db.query(
+        `INSERT INTO boot_menus (machine_id, default_service, wol_service, timeout_seconds, wol_window_minutes, hidden, updated_at) VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (machine_id) DO UPDATE SET default_service = ?1, wol_service = ?2, timeout_seconds = ?3, wol_window_minutes = ?4, hidden = ?5, updated_at = ?6`,
+      ).run(def, wol, timeout, window, hidden, deps.clock.now(), machine.id);
+      audit(viewer, ip, "netboot.history.machineMenuSaved", { name: machine.hostname, service: def, wol, timeout });
+      return q.menuFor.get(machine.id) as BootMenuRow;
+    },
+
+    /** A machine's own menu, or null when it follows the default one. */
+    ownMenu: (machineId: number) => q.menuFor.get(machineId) as BootMenuRow | null,
+
+    /** Back to the default menu. */
+    dropMenu(viewer: Viewer, machine: { id: number; hostname: string }, ip: string): void {
+      db.query("DELETE FROM boot_menus WHERE machine_id = ?1").run(machine.id);
+      audit(viewer, ip, "netboot.history.machineMenuDropped", { name: machine.hostname });
     },
 
     saveSettings(viewer: Viewer, input: { serverAddress: unknown; nextServer: unknown; proxyDhcp: unknown }, ip: string): EffectiveSettings {
