@@ -16,6 +16,7 @@ import { backupDatabase } from "./db/backup.ts";
 import type { ServiceStatus } from "./features/health/index.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { Scheduler } from "./scheduler/index.ts";
+import { defaultAgentDir, listAgents } from "./features/machines/downloads.ts";
 import { VERSION } from "./version.ts";
 
 export interface Running {
@@ -70,6 +71,9 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
   });
   const ports = { http: null as number | null, https: null as number | null, xmpp: null as number | null };
   const app = buildApp({ db, clock, log, services, timeZone: config.timeZone, endpoint });
+
+  const agentDir = defaultAgentDir();
+  log.info({ dir: agentDir, files: listAgents(agentDir).map((a) => a.name).join(" ") || "none" }, "agent downloads");
 
   const generated = await app.auth.ensureRoot(config.adminPassword);
   if (generated) print(`Initial password for root: ${generated}`);
