@@ -17,6 +17,7 @@ import type { ServiceStatus } from "./features/health/index.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { startNetbootRuntime, type NetbootRuntime } from "./features/netboot/runtime.ts";
 import type { Scheduler } from "./scheduler/index.ts";
+import { defaultAgentDir, listAgents } from "./features/machines/downloads.ts";
 import { VERSION } from "./version.ts";
 
 export interface Running {
@@ -75,6 +76,9 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
     proxyDhcp: config.locked.has("proxyDhcp") ? config.proxyDhcp : null, bootAddress: config.bootAddress,
   };
   const app = buildApp({ db, clock, log, services, timeZone: config.timeZone, endpoint, boot, packagesDir: join(config.dataDir, "packages") });
+
+  const agentDir = defaultAgentDir();
+  log.info({ dir: agentDir, files: listAgents(agentDir).map((a) => a.name).join(" ") || "none" }, "agent downloads");
 
   const generated = await app.auth.ensureRoot(config.adminPassword);
   if (generated) print(`Initial password for root: ${generated}`);

@@ -53,12 +53,25 @@ async function overlay(): Promise<string> {
   return file;
 }
 
+/** The helpers' client, over HTTPS to the appliance, whose certificate comes from its own local CA. */
+class ApplianceClient extends HttpClient {
+  override async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size) headers.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
+    const res = await fetch(this.base + path, { ...init, headers, redirect: "manual", tls: { rejectUnauthorized: false } });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair = ""] = c.split(";");
+      const eq = pair.indexOf("=");
+      if (/max-age=0/i.test(c)) this.cookies.delete(pair.slice(0, eq).trim());
+      else this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+    return res;
+  }
+}
+
 /** Signs in as root over HTTPS; the first time with the initial password, which must be changed. */
 async function signInFirstTime(vm: Vm, initial: string, chosen: string): Promise<HttpClient> {
-  const web = new HttpClient(`https://127.0.0.1:${vm.httpsPort}`);
-  // The appliance's certificate is signed by its own local CA, unknown here.
-  const request = web.request.bind(web);
-  web.request = (path, init = {}) => request(path, { ...init, tls: { rejectUnauthorized: false } } as RequestInit);
+  const web = insecure(vm);
   const signedIn = await web.signIn("root", initial);
   expect({ status: signedIn.status, location: signedIn.headers.get("location") }).toEqual({ status: 303, location: "/account/password" });
   const _csrf = await web.csrfFrom("/account/password");
@@ -75,10 +88,7 @@ async function after0(vm: Vm): Promise<Response> {
 }
 
 function insecure(vm: Vm): HttpClient {
-  const web = new HttpClient(`https://127.0.0.1:${vm.httpsPort}`);
-  const request = web.request.bind(web);
-  web.request = (path, init = {}) => request(path, { ...init, tls: { rejectUnauthorized: false } } as RequestInit);
-  return web;
+  return new ApplianceClient(`https://127.0.0.1:${vm.httpsPort}`);
 }
 
 async function api(web: HttpClient, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {

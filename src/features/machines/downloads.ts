@@ -31,7 +31,9 @@ export interface AgentFile {
 
 /** The folder holding the agents for this process (see the module header). */
 export function defaultAgentDir(): string {
-  const compiled = import.meta.dir.startsWith("/$bunfs") || import.meta.dir.startsWith("B:\\~BUN");
+  // In a compiled binary the entry point lives in Bun's embedded file system; `import.meta.dir`
+  // of this module would be the build machine's source folder.
+  const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.includes("~BUN");
   return compiled ? join(dirname(process.execPath), "agent") : join(import.meta.dir, "..", "..", "..", "dist", "agent");
 }
 
