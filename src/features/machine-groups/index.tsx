@@ -70,7 +70,7 @@ export function registerMachineGroups(web: Web, deps: { machines: MachinesServic
   const flush = () => {
     const ids = [...pending];
     pending.clear();
-    for (const id of ids) service.evaluateMachine(id);
+    service.evaluateMachines(ids);
   };
   const touch = (id: number) => {
     if (pending.size === 0) queueMicrotask(flush);
@@ -230,7 +230,7 @@ export function registerMachineGroups(web: Web, deps: { machines: MachinesServic
     method: "GET", path: "/machine-groups/new/static", permission: perms.edit, kind: "page",
     handler: ({ ctx, query }) => {
       const preset = strs(query.machine).map(Number).filter(Number.isInteger);
-      return web.page(ctx, { title: ctx.t("mgroups.newStatic"), current: "/machine-groups", body: staticForm(ctx, null, { name: "", description: "", favourite: false }, preset) });
+      return web.page(ctx, { title: ctx.t("mgroups.newStatic"), current: "/machine-groups", scripts: ["machine-groups.js"], body: staticForm(ctx, null, { name: "", description: "", favourite: false }, preset) });
     },
   });
 
@@ -271,7 +271,7 @@ export function registerMachineGroups(web: Web, deps: { machines: MachinesServic
       if (!(err instanceof Invalid)) throw err;
       const error = ctx.t(err.messageKey, err.params);
       const form = kind === "static" ? staticForm(ctx, id, values, machineIds, { errors: err.fields, error }) : dynamicForm(ctx, id, values, str(body.query), { errors: err.fields, error });
-      return web.page(ctx, { title: values.name || ctx.t("mgroups.title"), current: "/machine-groups", status: 422, scripts: kind === "dynamic" ? ["machine-groups.js"] : undefined, body: form });
+      return web.page(ctx, { title: values.name || ctx.t("mgroups.title"), current: "/machine-groups", status: 422, scripts: ["machine-groups.js"], body: form });
     }
     return redirect(ctx, `/machine-groups/${target}?${id === null ? "created" : "saved"}=1`);
   };
@@ -286,7 +286,7 @@ export function registerMachineGroups(web: Web, deps: { machines: MachinesServic
       const g = service.get(viewer, Number(params.id));
       const values = { name: g.name, description: g.description, favourite: service.isFavourite(viewer.id, g.id) };
       const body = g.kind === "static" ? staticForm(ctx, g.id, values, []) : dynamicForm(ctx, g.id, values, g.query ?? "");
-      return web.page(ctx, { title: ctx.t("mgroups.editTitle", { name: g.name }), current: "/machine-groups", scripts: g.kind === "dynamic" ? ["machine-groups.js"] : undefined, body });
+      return web.page(ctx, { title: ctx.t("mgroups.editTitle", { name: g.name }), current: "/machine-groups", scripts: ["machine-groups.js"], body });
     },
   });
 

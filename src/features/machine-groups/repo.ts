@@ -146,12 +146,15 @@ export function groupsRepo(db: Database) {
       }) as MemberRow[];
     },
 
-    /** Machines matching a compiled condition, optionally one machine only. */
-    matching(where: string, params: Record<string, string | number>, machineId: number | null): number[] {
-      const one = machineId === null ? "" : "AND m.id = $onlyMachine";
-      const rows = db.query(`SELECT m.id FROM machines m WHERE ${where} ${one} ORDER BY m.id`).all({ ...params, ...(machineId === null ? {} : { onlyMachine: machineId }) }) as { id: number }[];
+    /** Machines matching a compiled condition, among `among` when given. */
+    matching(where: string, params: Record<string, string | number>, among: number[] | null): number[] {
+      const only = among === null ? "" : "AND m.id IN (SELECT value FROM json_each($onlyMachines))";
+      const rows = db.query(`SELECT m.id FROM machines m WHERE ${where} ${only} ORDER BY m.id`).all({ ...params, ...(among === null ? {} : { onlyMachines: JSON.stringify(among) }) }) as { id: number }[];
       return rows.map((r) => r.id);
     },
+    /** Of `ids`, those that still exist. */
+    existing: (ids: number[]) =>
+      (db.query("SELECT id FROM machines WHERE id IN (SELECT value FROM json_each($ids))").all({ ids: JSON.stringify(ids) }) as { id: number }[]).map((r) => r.id),
 
     /** Of `ids`, those in the reader's entities. */
     visibleOf(ids: number[], entities: number[]): number[] {
