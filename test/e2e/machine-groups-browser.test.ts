@@ -104,7 +104,7 @@ describe("machine groups in Chromium", () => {
     await page.locator("#mgroup-pick-search").fill("MBP-");
     await waitFor("the second search's results", async () => (await cells("#mgroup-picker li")).some((t) => t.includes("MBP-Graphisme")));
     await page.locator('#mgroup-picker input[type="checkbox"]').first().check();
-    expect((await cells("#mgroup-current li")).map((t) => t.split(" ")[0])).toEqual(["srv-files-01", "MBP-Graphisme"]);
+    expect((await cells("#mgroup-current li")).map((t) => t.trim().split(/\s+/)[0])).toEqual(["srv-files-01", "MBP-Graphisme"]);
     await page.getByRole("button", { name: "Enregistrer" }).click();
     await page.waitForURL((u) => /^\/machine-groups\/\d+$/.test(u.pathname));
     expect(await cells("#mgroup-members tbody td:first-child")).toEqual(["MBP-Graphisme", "srv-files-01"]);
