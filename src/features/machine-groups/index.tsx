@@ -36,6 +36,8 @@ const str = (v: unknown) => (typeof v === "string" ? v : "");
 const strs = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined || v === "" ? [] : [String(v)]);
 const isOn = (v: unknown) => v === "on" || v === "1" || v === "true" || v === true;
 const CursorKey = Type.Object({ n: Type.String(), id: Type.Integer() });
+/** How long entered/left events are kept (membership itself is kept for ever). */
+export const EVENTS_KEPT_DAYS = 180;
 
 export interface MachineGroupsFeature {
   service: MachineGroupsService;
@@ -70,7 +72,12 @@ export function registerMachineGroups(web: Web, deps: { machines: MachinesServic
   const flush = () => {
     const ids = [...pending];
     pending.clear();
-    service.evaluateMachines(ids);
+    try {
+      service.evaluateMachines(ids);
+    } catch (err) {
+      // Never into the caller's microtask: the next change or the 15-minute job tries again.
+      web.deps.log.error({ err: (err as Error).message, machines: ids.length }, "machine groups: re-evaluation failed");
+    }
   };
   const touch = (id: number) => {
     if (pending.size === 0) queueMicrotask(flush);
@@ -80,6 +87,8 @@ export function registerMachineGroups(web: Web, deps: { machines: MachinesServic
   deps.onInventoryStored?.((id) => touch(id));
   scheduler.register("machinegroups.evaluate", () => void service.evaluateAll());
   scheduler.schedule("machinegroups.evaluate", "machinegroups.evaluate", "every:900000");
+  scheduler.register("machinegroups.events.purge", () => void service.purgeEvents(EVENTS_KEPT_DAYS));
+  scheduler.schedule("machinegroups.events.purge", "machinegroups.events.purge", "daily:03:50");
 
   // ---- menu ----------------------------------------------------------------------------
   registry.menuEntry({ id: "machine-groups", section: "menu.section.computers", label: "nav.machineGroups", href: "/machine-groups", permission: perms.view, order: 15 });

@@ -204,6 +204,8 @@ export function createMachineGroupsService(deps: { db: Database; clock: Clock; r
     },
     /** Events after `afterId` (all groups), oldest first: for consumers catching up after a restart. */
     eventsAfter: (afterId: number, limit = 1000) => repo.eventsAfter(afterId, Math.min(Math.max(limit, 1), 10_000)),
+    /** Entered/left events older than `days` go (a daily job); membership itself stays. */
+    purgeEvents: (days: number) => repo.purgeEvents(deps.clock.now() - days * 86_400_000),
     find: (id: number) => repo.find(id),
     all: () => repo.all(),
 
