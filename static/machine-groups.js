@@ -1,4 +1,5 @@
-// The dynamic group query builder (SPEC C5). It draws the query held as JSON in
+// Machine groups' page script: the static picker's "tick all", and the dynamic group query
+// builder (SPEC C5). It draws the query held as JSON in
 // <textarea name="query"> as nested blocks of conditions, from the field table the server
 // put in #query-builder's data-builder attribute, and writes the JSON back at every change:
 // the textarea is what the form posts, so the page works without this script too. After a
@@ -6,6 +7,34 @@
 // button, which htmx posts with the form. No inline code: the CSP forbids it.
 (function () {
   "use strict";
+  // Static groups' picker: a machine ticked in the search results moves to the group's list,
+  // so the next search (which replaces the results) does not lose it; "tick all" does so
+  // for every machine listed.
+  function keep(checkbox) {
+    var current = document.getElementById("mgroup-current");
+    var item = checkbox.closest("li");
+    if (!current || !item) return;
+    var same = current.querySelector('input[value="' + checkbox.value + '"]');
+    if (same) {
+      same.checked = true;
+      item.remove();
+    } else current.appendChild(item);
+  }
+  document.addEventListener("change", function (e) {
+    var box = e.target;
+    if (box && box.matches && box.matches('#mgroup-picker input[type="checkbox"]') && box.checked) keep(box);
+  });
+  document.addEventListener("click", function (e) {
+    var button = e.target && e.target.closest ? e.target.closest("[data-check-all]") : null;
+    if (!button) return;
+    var box = document.querySelector(button.getAttribute("data-check-all"));
+    if (!box) return;
+    box.querySelectorAll('input[type="checkbox"]').forEach(function (c) {
+      c.checked = true;
+      keep(c);
+    });
+  });
+
   var host = document.getElementById("query-builder");
   var textarea = document.getElementById("query");
   if (!host || !textarea) return;

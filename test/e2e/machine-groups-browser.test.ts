@@ -93,6 +93,31 @@ describe("machine groups in Chromium", () => {
     await expect(page.locator("nav.sidebar").getByRole("link", { name: "Hors Windows" }).count()).resolves.toBe(1);
   }, STEP);
 
+  test("a static group: machines found by search and ticked, kept across searches; the star", async () => {
+    await page.goto(medulla.url("/machine-groups"));
+    await page.getByRole("link", { name: "Groupe statique" }).click();
+    await page.waitForURL((u) => u.pathname === "/machine-groups/new/static");
+    await page.locator("#name").fill("À suivre");
+    await page.locator("#mgroup-pick-search").fill("srv-files");
+    await page.locator('#mgroup-picker input[type="checkbox"]').first().waitFor();
+    await page.getByRole("button", { name: "Tout cocher" }).click();
+    await page.locator("#mgroup-pick-search").fill("MBP-");
+    await waitFor("the second search's results", async () => (await cells("#mgroup-picker li")).some((t) => t.includes("MBP-Graphisme")));
+    await page.locator('#mgroup-picker input[type="checkbox"]').first().check();
+    expect((await cells("#mgroup-current li")).map((t) => t.trim().split(/\s+/)[0])).toEqual(["srv-files-01", "MBP-Graphisme"]);
+    await page.getByRole("button", { name: "Enregistrer" }).click();
+    await page.waitForURL((u) => /^\/machine-groups\/\d+$/.test(u.pathname));
+    expect(await cells("#mgroup-members tbody td:first-child")).toEqual(["MBP-Graphisme", "srv-files-01"]);
+
+    // The star on the list makes it a favourite: the menu shows it on the next page.
+    await page.goto(medulla.url("/machine-groups"));
+    const row = page.locator("tr", { hasText: "À suivre" });
+    await row.getByRole("button", { name: "Ajouter aux favoris" }).click();
+    await row.getByRole("button", { name: "Retirer des favoris" }).waitFor();
+    await page.reload();
+    await expect(page.locator("nav.sidebar").getByRole("link", { name: "À suivre" }).count()).resolves.toBe(1);
+  }, STEP);
+
   test("a group imported from a CSV file: rows checked, all or nothing", async () => {
     const file = join(tmp.path, "parc.csv");
     writeFileSync(file, "Nom du poste;Utilisateur\r\nPC-COMPTA-07;\r\nPC-DISPARU;jdoe\r\n");

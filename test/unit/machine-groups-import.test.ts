@@ -72,6 +72,7 @@ describe("reading files", () => {
     ["a part that inflates to 80 MB", () => fixture("hostile-bomb.xlsx"), "zip_bomb"],
     ["a DTD with entities", () => fixture("hostile-dtd.xlsx"), "xml"],
     ["20,001 rows", () => fixture("too-many-rows.xlsx"), "too_many_rows"],
+    ["one long shared string repeated in 20,000 cells", () => fixture("hostile-repeated-string.xlsx"), "too_large"],
     ["an old .xls", () => fixture("old-format.xls"), "xls"],
     ["a PDF", new TextEncoder().encode("%PDF-1.7\n%\u00e2\u00e3\n1 0 obj\n"), "not_table"],
     ["an image", new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), "not_table"],

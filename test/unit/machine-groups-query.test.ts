@@ -136,7 +136,7 @@ describe("bad queries are refused with a reason", () => {
 });
 
 describe("membership follows changes", () => {
-  test("inventory and presence changes move machines in and out, with events", () => {
+  test("inventory and presence changes move machines in and out, with events", async () => {
     const { t, groups, ids } = fleet();
     const seen: string[] = [];
     groups.onMembership((evs) => seen.push(...evs.map((e) => `${e.change}:${e.machineId}`)));
@@ -156,7 +156,10 @@ describe("membership follows changes", () => {
     const stored = t.db.query("SELECT change, machine_id FROM machine_group_events WHERE group_id = $g ORDER BY id").all({ g: online });
     expect(stored).toEqual([{ change: "entered", machine_id: ids["win-01"]! }, { change: "entered", machine_id: ids["win-02"]! }, { change: "left", machine_id: ids["win-01"]! }]);
 
-    // A deleted machine leaves its groups.
+    // Old events go (membership stays); a deleted machine then leaves its groups.
+    await t.clock.advance(200 * DAY);
+    expect(groups.purgeEvents(180)).toBe(2); // the current member's "entered" stays
+    expect(groups.members(online)).toEqual([ids["win-02"]!]);
     t.db.query("DELETE FROM machines WHERE id = $id").run({ id: ids["win-02"]! });
     groups.evaluateMachine(ids["win-02"]!);
     expect(seen.at(-1)).toBe(`left:${ids["win-02"]}`);

@@ -49,7 +49,7 @@ export function StaticForm(props: Common & { members: Pickable[] }) {
         <legend safe>{t("mgroups.pick.title")}</legend>
         <p class="hint" safe>{t("mgroups.pick.hint")}</p>
         <h3 safe>{t("mgroups.pick.current")}</h3>
-        <PickList rows={props.members} checked />
+        <PickList rows={props.members} checked id="mgroup-current" />
         <label for="mgroup-pick-search" safe>{t("mgroups.pick.search")}</label>
         <input id="mgroup-pick-search" type="search" name="q" hx-get="/machine-groups/picker" hx-trigger="input changed delay:300ms, search" hx-target="#mgroup-picker" hx-swap="outerHTML" />
         <div id="mgroup-picker"></div>
@@ -62,9 +62,9 @@ export function StaticForm(props: Common & { members: Pickable[] }) {
   );
 }
 
-function PickList(props: { rows: Pickable[]; checked: boolean }) {
+function PickList(props: { rows: Pickable[]; checked: boolean; id?: string }) {
   return (
-    <ul class="pick-list">
+    <ul class="pick-list" id={props.id}>
       {props.rows.map((m) => (
         <li>
           <label>
@@ -81,7 +81,14 @@ export function PickerResults(props: { t: T; rows: Pickable[]; searched: boolean
   return (
     <div id="mgroup-picker">
       <h3 safe>{props.t("mgroups.pick.found")}</h3>
-      {props.rows.length === 0 ? <p class="empty-state" safe>{props.t("mgroups.pick.none")}</p> : <PickList rows={props.rows} checked={false} />}
+      {props.rows.length === 0 ? (
+        <p class="empty-state" safe>{props.t("mgroups.pick.none")}</p>
+      ) : (
+        <>
+          <button type="button" class="link-button" data-check-all="#mgroup-picker" safe>{props.t("mgroups.pick.selectAll")}</button>
+          <PickList rows={props.rows} checked={false} />
+        </>
+      )}
     </div>
   );
 }

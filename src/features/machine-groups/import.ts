@@ -150,7 +150,9 @@ export interface Pending {
 }
 
 const TTL_MS = 30 * 60_000;
-const MAX_PENDING = 50;
+/** Tables waiting, all users together, and per user: a table can weigh tens of megabytes. */
+const MAX_PENDING = 20;
+const MAX_PER_USER = 3;
 
 export function createStash(now: () => number) {
   const items = new Map<string, Pending>();
@@ -162,6 +164,8 @@ export function createStash(now: () => number) {
   return {
     put(userId: number, fileName: string, table: Table): string {
       prune();
+      const mine = [...items].filter(([, v]) => v.userId === userId);
+      for (const [k] of mine.slice(0, Math.max(0, mine.length - MAX_PER_USER + 1))) items.delete(k);
       const token = randomBytes(18).toString("base64url");
       items.set(token, { userId, fileName: fileName.slice(0, 200), table, expiresAt: now() + TTL_MS });
       prune();

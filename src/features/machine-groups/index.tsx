@@ -36,6 +36,8 @@ const str = (v: unknown) => (typeof v === "string" ? v : "");
 const strs = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined || v === "" ? [] : [String(v)]);
 const isOn = (v: unknown) => v === "on" || v === "1" || v === "true" || v === true;
 const CursorKey = Type.Object({ n: Type.String(), id: Type.Integer() });
+/** How long entered/left events are kept (membership itself is kept for ever). */
+export const EVENTS_KEPT_DAYS = 180;
 
 export interface MachineGroupsFeature {
   service: MachineGroupsService;
@@ -70,7 +72,12 @@ export function registerMachineGroups(web: Web, deps: { machines: MachinesServic
   const flush = () => {
     const ids = [...pending];
     pending.clear();
-    for (const id of ids) service.evaluateMachine(id);
+    try {
+      service.evaluateMachines(ids);
+    } catch (err) {
+      // Never into the caller's microtask: the next change or the 15-minute job tries again.
+      web.deps.log.error({ err: (err as Error).message, machines: ids.length }, "machine groups: re-evaluation failed");
+    }
   };
   const touch = (id: number) => {
     if (pending.size === 0) queueMicrotask(flush);
@@ -80,6 +87,8 @@ export function registerMachineGroups(web: Web, deps: { machines: MachinesServic
   deps.onInventoryStored?.((id) => touch(id));
   scheduler.register("machinegroups.evaluate", () => void service.evaluateAll());
   scheduler.schedule("machinegroups.evaluate", "machinegroups.evaluate", "every:900000");
+  scheduler.register("machinegroups.events.purge", () => void service.purgeEvents(EVENTS_KEPT_DAYS));
+  scheduler.schedule("machinegroups.events.purge", "machinegroups.events.purge", "daily:03:50");
 
   // ---- menu ----------------------------------------------------------------------------
   registry.menuEntry({ id: "machine-groups", section: "menu.section.computers", label: "nav.machineGroups", href: "/machine-groups", permission: perms.view, order: 15 });
@@ -230,7 +239,7 @@ export function registerMachineGroups(web: Web, deps: { machines: MachinesServic
     method: "GET", path: "/machine-groups/new/static", permission: perms.edit, kind: "page",
     handler: ({ ctx, query }) => {
       const preset = strs(query.machine).map(Number).filter(Number.isInteger);
-      return web.page(ctx, { title: ctx.t("mgroups.newStatic"), current: "/machine-groups", body: staticForm(ctx, null, { name: "", description: "", favourite: false }, preset) });
+      return web.page(ctx, { title: ctx.t("mgroups.newStatic"), current: "/machine-groups", scripts: ["machine-groups.js"], body: staticForm(ctx, null, { name: "", description: "", favourite: false }, preset) });
     },
   });
 
@@ -271,7 +280,7 @@ export function registerMachineGroups(web: Web, deps: { machines: MachinesServic
       if (!(err instanceof Invalid)) throw err;
       const error = ctx.t(err.messageKey, err.params);
       const form = kind === "static" ? staticForm(ctx, id, values, machineIds, { errors: err.fields, error }) : dynamicForm(ctx, id, values, str(body.query), { errors: err.fields, error });
-      return web.page(ctx, { title: values.name || ctx.t("mgroups.title"), current: "/machine-groups", status: 422, scripts: kind === "dynamic" ? ["machine-groups.js"] : undefined, body: form });
+      return web.page(ctx, { title: values.name || ctx.t("mgroups.title"), current: "/machine-groups", status: 422, scripts: ["machine-groups.js"], body: form });
     }
     return redirect(ctx, `/machine-groups/${target}?${id === null ? "created" : "saved"}=1`);
   };
@@ -286,7 +295,7 @@ export function registerMachineGroups(web: Web, deps: { machines: MachinesServic
       const g = service.get(viewer, Number(params.id));
       const values = { name: g.name, description: g.description, favourite: service.isFavourite(viewer.id, g.id) };
       const body = g.kind === "static" ? staticForm(ctx, g.id, values, []) : dynamicForm(ctx, g.id, values, g.query ?? "");
-      return web.page(ctx, { title: ctx.t("mgroups.editTitle", { name: g.name }), current: "/machine-groups", scripts: g.kind === "dynamic" ? ["machine-groups.js"] : undefined, body });
+      return web.page(ctx, { title: ctx.t("mgroups.editTitle", { name: g.name }), current: "/machine-groups", scripts: ["machine-groups.js"], body });
     },
   });
 

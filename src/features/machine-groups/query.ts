@@ -9,7 +9,10 @@
  * below, input never becomes SQL. Software criteria reuse the inventory's
  * `softwareFilterSql` (versions compared on `version_key`); versions of columns without a
  * key (OS version, agent version) and IPv4 subnets are resolved against the distinct values
- * present, through the `Resolver` the caller passes.
+ * present, through the `Resolver` the caller passes. Per-machine tables are read through
+ * their machine index (INDEXED BY): left to itself on a database never ANALYZEd, SQLite
+ * took the software name index for each machine, which made a full evaluation quadratic
+ * (2.8 s instead of 50 ms for 1,500 machines).
  */
 import { softwareFilterSql, VERSION_OPS, type VersionOp } from "../inventory/read.ts";
 import { versionKey } from "../inventory/normalized.ts";
@@ -280,7 +283,7 @@ export function compileQuery(root: Node, resolver: Resolver): Compiled {
   /** A test on a field: per-machine tables become EXISTS over their rows. */
   const fieldTest = (def: FieldDef, test: (col: string) => { sql: string; negated: boolean }): string => {
     const t = test(def.col);
-    const inner = def.table ? `EXISTS (SELECT 1 FROM ${def.table} x WHERE x.machine_id = m.id AND ${t.sql})` : `coalesce(${t.sql}, 0)`;
+    const inner = def.table ? `EXISTS (SELECT 1 FROM ${def.table} x INDEXED BY ${def.table}_machine WHERE x.machine_id = m.id AND ${t.sql})` : `coalesce(${t.sql}, 0)`;
     return t.negated ? `NOT ${inner}` : inner;
   };
 
@@ -329,7 +332,7 @@ export function compileQuery(root: Node, resolver: Resolver): Compiled {
           { alias: "sw", prefix },
         );
         Object.assign(params, p);
-        const test = `EXISTS (SELECT 1 FROM inv_software sw WHERE sw.machine_id = m.id AND ${where})`;
+        const test = `EXISTS (SELECT 1 FROM inv_software sw INDEXED BY inv_software_machine WHERE sw.machine_id = m.id AND ${where})`;
         return r.op === "installed" ? test : `NOT ${test}`;
       }
     }

@@ -112,6 +112,10 @@ export function groupsRepo(db: Database) {
     favourites: (u: number) => st.favourites.all({ u }) as { id: number; name: string }[],
     isFavourite: (u: number, g: number) => st.isFavourite.get({ u, g }) !== null,
     events: (g: number, before: number | null, limit: number) => st.events.all({ g, before, limit }) as EventRow[],
+    /** Old events go, except the last one of each current membership (its "entered"). */
+    purgeEvents: (before: number) =>
+      db.query(`DELETE FROM machine_group_events WHERE at < $before AND id NOT IN (SELECT max(e.id) FROM machine_group_events e
+        JOIN machine_group_members gm ON gm.group_id = e.group_id AND gm.machine_id = e.machine_id GROUP BY e.group_id, e.machine_id)`).run({ before }).changes,
     eventsAfter: (after: number, limit: number) => st.eventsAfter.all({ after, limit }) as Omit<EventRow, "hostname">[],
     /** Groups whose last event for the machine is "entered" (it is in them, or was until deleted). */
     openGroupsOf: (m: number) => (st.openGroupsOf.all({ m }) as { group_id: number }[]).map((r) => r.group_id),
@@ -146,12 +150,15 @@ export function groupsRepo(db: Database) {
       }) as MemberRow[];
     },
 
-    /** Machines matching a compiled condition, optionally one machine only. */
-    matching(where: string, params: Record<string, string | number>, machineId: number | null): number[] {
-      const one = machineId === null ? "" : "AND m.id = $onlyMachine";
-      const rows = db.query(`SELECT m.id FROM machines m WHERE ${where} ${one} ORDER BY m.id`).all({ ...params, ...(machineId === null ? {} : { onlyMachine: machineId }) }) as { id: number }[];
+    /** Machines matching a compiled condition, among `among` when given. */
+    matching(where: string, params: Record<string, string | number>, among: number[] | null): number[] {
+      const only = among === null ? "" : "AND m.id IN (SELECT value FROM json_each($onlyMachines))";
+      const rows = db.query(`SELECT m.id FROM machines m WHERE ${where} ${only} ORDER BY m.id`).all({ ...params, ...(among === null ? {} : { onlyMachines: JSON.stringify(among) }) }) as { id: number }[];
       return rows.map((r) => r.id);
     },
+    /** Of `ids`, those that still exist. */
+    existing: (ids: number[]) =>
+      (db.query("SELECT id FROM machines WHERE id IN (SELECT value FROM json_each($ids))").all({ ids: JSON.stringify(ids) }) as { id: number }[]).map((r) => r.id),
 
     /** Of `ids`, those in the reader's entities. */
     visibleOf(ids: number[], entities: number[]): number[] {

@@ -57,7 +57,16 @@ export function createMachineGroupsService(deps: { db: Database; clock: Clock; r
   const listeners: MembershipListener[] = [];
   const visible = (viewer: Viewer) => [...deps.entities.visibleIds(viewer)];
 
-  const resolver = (): Resolver => ({ now: deps.clock.now(), distinct: repo.distinct, addresses: repo.addresses });
+  /** What compiling reads from the tables, read once per evaluation however many groups need it. */
+  const resolver = (): Resolver => {
+    const distinct = new Map<string, string[]>();
+    let addresses: string[] | null = null;
+    return {
+      now: deps.clock.now(),
+      distinct: (sql) => distinct.get(sql) ?? (distinct.set(sql, repo.distinct(sql)), distinct.get(sql)!),
+      addresses: () => (addresses ??= repo.addresses()),
+    };
+  };
 
   function checked(input: unknown): Node {
     try {
@@ -109,7 +118,13 @@ export function createMachineGroupsService(deps: { db: Database; clock: Clock; r
 
   /** Sets a group's members to `target` (for `scope` machines only); returns the events. */
   function applyMembers(groupId: number, target: Set<number>, scope: number[] | null, now: number): MembershipEvent[] {
-    const current = new Set(scope === null ? repo.members(groupId) : scope.filter((m) => repo.isMember(groupId, m)));
+    let current: Set<number>;
+    if (scope === null) current = new Set(repo.members(groupId));
+    else if (scope.length <= 32) current = new Set(scope.filter((m) => repo.isMember(groupId, m)));
+    else {
+      const inScope = new Set(scope);
+      current = new Set(repo.members(groupId).filter((m) => inScope.has(m)));
+    }
     const events: MembershipEvent[] = [];
     for (const m of target) {
       if (current.has(m)) continue;
@@ -132,9 +147,9 @@ export function createMachineGroupsService(deps: { db: Database; clock: Clock; r
   }
 
   /** One dynamic group, whole (inside a transaction). */
-  function evaluateGroup(g: GroupRow, now: number): MembershipEvent[] {
+  function evaluateGroup(g: GroupRow, now: number, r: Resolver = resolver()): MembershipEvent[] {
     if (g.kind !== "dynamic" || !g.query) return [];
-    const { where, params } = compileQuery(parseQuery(g.query), resolver());
+    const { where, params } = compileQuery(parseQuery(g.query), r);
     const events = applyMembers(g.id, new Set(repo.matching(where, params, null)), null, now);
     repo.evaluated(g.id, now);
     return events;
@@ -189,6 +204,8 @@ export function createMachineGroupsService(deps: { db: Database; clock: Clock; r
     },
     /** Events after `afterId` (all groups), oldest first: for consumers catching up after a restart. */
     eventsAfter: (afterId: number, limit = 1000) => repo.eventsAfter(afterId, Math.min(Math.max(limit, 1), 10_000)),
+    /** Entered/left events older than `days` go (a daily job); membership itself stays. */
+    purgeEvents: (days: number) => repo.purgeEvents(deps.clock.now() - days * 86_400_000),
     find: (id: number) => repo.find(id),
     all: () => repo.all(),
 
@@ -328,35 +345,46 @@ export function createMachineGroupsService(deps: { db: Database; clock: Clock; r
     /** Every dynamic group, in dependency order. */
     evaluateAll(): number {
       return write((now) => {
-        const events = evaluationOrder().flatMap((g) => evaluateGroup(g, now));
+        const r = resolver();
+        const events = evaluationOrder().flatMap((g) => evaluateGroup(g, now, r));
         return { result: events.length, events };
       }) as number;
     },
 
     /** One machine against every dynamic group (after its inventory, facts or presence changed). */
     evaluateMachine(machineId: number): MembershipEvent[] {
-      let done: MembershipEvent[] = [];
-      write((now) => {
+      return this.evaluateMachines([machineId]);
+    },
+
+    /**
+     * Machines against every dynamic group, in dependency order: each group's query is
+     * compiled once and run once for the whole batch (a presence storm at start is one
+     * statement per group, not one per machine and group).
+     */
+    evaluateMachines(machineIds: number[]): MembershipEvent[] {
+      const ids = [...new Set(machineIds)];
+      if (ids.length === 0) return [];
+      return write((now) => {
         const events: MembershipEvent[] = [];
-        const exists = repo.names([machineId]).length > 0;
-        if (!exists) {
-          // Deleted: its memberships went with it; close what the events still show open.
-          for (const g of repo.openGroupsOf(machineId)) {
-            repo.event(g, machineId, "left", now);
-            events.push({ groupId: g, machineId, change: "left", at: now });
+        const alive = new Set(repo.existing(ids));
+        // Deleted: their memberships went with them; close what the events still show open.
+        for (const m of ids) {
+          if (alive.has(m)) continue;
+          for (const g of repo.openGroupsOf(m)) {
+            repo.event(g, m, "left", now);
+            events.push({ groupId: g, machineId: m, change: "left", at: now });
           }
-        } else {
+        }
+        const present = [...alive];
+        if (present.length) {
           const r = resolver();
           for (const g of evaluationOrder()) {
             const { where, params } = compileQuery(parseQuery(g.query), r);
-            const target = new Set(repo.matching(where, params, machineId));
-            events.push(...applyMembers(g.id, target, [machineId], now));
+            events.push(...applyMembers(g.id, new Set(repo.matching(where, params, present)), present, now));
           }
         }
-        done = events;
-        return { result: undefined, events };
+        return { result: events, events };
       });
-      return done;
     },
   };
 }

@@ -19,6 +19,8 @@ export const TABLE_LIMITS = {
   partBytes: 64 * 1024 * 1024,
   totalBytes: 128 * 1024 * 1024,
   zipEntries: 10_000,
+  /** Characters of all cells together (an .xlsx repeating one long shared string). */
+  tableChars: 16 * 1024 * 1024,
 } as const;
 
 export type TableFileProblem =

@@ -249,6 +249,7 @@ export async function readXlsx(bytes: Uint8Array): Promise<{ rows: string[][]; s
   let nextCol = 0;
   let reading: "v" | "t" | null = null;
   let phonetic = 0;
+  let chars = 0;
   sax(sheetPath, xml, {
     start: (n, at) => {
       if (n === "row") {
@@ -271,7 +272,10 @@ export async function readXlsx(bytes: Uint8Array): Promise<{ rows: string[][]; s
       if (n === "v" || n === "t") reading = null;
       else if (n === "rPh") phonetic--;
       else if (n === "c" && cell && row) {
-        row[cell.col] = cellText(cell, shared, dates, date1904);
+        const text = cellText(cell, shared, dates, date1904);
+        // Shared strings cost nothing in the file and everything once repeated in cells.
+        if ((chars += text.length) > TABLE_LIMITS.tableChars) throw new TableFileError("too_large", `more than ${TABLE_LIMITS.tableChars} characters of cells`);
+        row[cell.col] = text;
         cell = null;
       } else if (n === "row" && row) {
         while (rows.length < rowIndex) rows.push([]);
