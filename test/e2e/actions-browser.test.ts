@@ -168,7 +168,7 @@ describe("quick actions, system actions and the remote shell with a real agent",
     await page.getByRole("button", { name: "Netstat" }).click();
     await page.locator("#netstat").waitFor();
     expect(await page.locator("#netstat").innerText()).toContain("LISTEN");
-    await page.locator("#system-actions").getByRole("button", { name: "Version de l'agent" }).click();
+    await page.locator("#system-actions").getByRole("button", { name: "Version installée de l'agent" }).click();
     await waitFor("the version", async () => (await page.locator("#system-output").innerText()).includes("Agent "));
     page.once("dialog", (d) => void d.accept());
     await page.getByRole("button", { name: "Redémarrer" }).click();
