@@ -72,7 +72,7 @@ export const handlers: Record<string, Handler> = {
   wakeonlan: async (req) => sendMagicPackets(req.data.macs as string[], req.data.broadcast as string),
   shellopen: async (req, ctx) => {
     if (!ctx.shells || !ctx.emit) return { opened: false, detail: "this agent offers no remote shell" };
-    return ctx.shells.open(req.data.sid as string, req.data.cols as number, req.data.rows as number, ctx.emit);
+    return await ctx.shells.open(req.data.sid as string, req.data.cols as number, req.data.rows as number, ctx.emit);
   },
   shellinput: async (req, ctx) => (ctx.shells?.input(req.data.sid as string, req.data.data as string), NO_REPLY),
   shellresize: async (req, ctx) => (ctx.shells?.resize(req.data.sid as string, req.data.cols as number, req.data.rows as number), NO_REPLY),

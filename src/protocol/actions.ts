@@ -129,7 +129,11 @@ export const actions = {
     data: Type.Object({ macs: Type.Array(Type.String({ pattern: "^[0-9a-f]{2}(:[0-9a-f]{2}){5}$" }), { minItems: 1, maxItems: 256 }), broadcast: Type.String({ maxLength: 45 }) }, { additionalProperties: true }),
     result: Type.Object({ sent: Type.Integer(), errors: Type.Array(Str(500), { maxItems: 256 }) }, { additionalProperties: true }),
   },
-  /** Server → agent: open a pseudo-terminal running the user's shell, for session `sid`. */
+  /**
+   * Server → agent: open a pseudo-terminal running the login shell, for session `sid`;
+   * answered once the shell has written its prompt (or after 5 s), so that nothing typed
+   * while it starts is lost.
+   */
   shellopen: {
     data: Type.Object({ sid: Str(64), cols: Type.Integer({ minimum: 2, maximum: 1000 }), rows: Type.Integer({ minimum: 2, maximum: 500 }) }, { additionalProperties: true }),
     result: Type.Object({ opened: Type.Boolean(), shell: Type.Optional(Str(255)), detail: Type.Optional(Str(500)) }, { additionalProperties: true }),

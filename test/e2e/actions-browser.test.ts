@@ -168,7 +168,7 @@ describe("quick actions, system actions and the remote shell with a real agent",
     await page.getByRole("button", { name: "Netstat" }).click();
     await page.locator("#netstat").waitFor();
     expect(await page.locator("#netstat").innerText()).toContain("LISTEN");
-    await page.locator("#system-actions").getByRole("button", { name: "Version de l'agent" }).click();
+    await page.locator("#system-actions").getByRole("button", { name: "Version installée de l'agent" }).click();
     await waitFor("the version", async () => (await page.locator("#system-output").innerText()).includes("Agent "));
     page.once("dialog", (d) => void d.accept());
     await page.getByRole("button", { name: "Redémarrer" }).click();
@@ -233,6 +233,8 @@ describe("quick actions, system actions and the remote shell with a real agent",
     await page.keyboard.type("top -d 1\n");
     await waitFor("top's screen", async () => /load average/.test(await screen()), 20_000);
     await page.keyboard.type("q");
+    // top quits and the shell's prompt is back on the last line.
+    await waitFor("the prompt after top", async () => /[#$]\s*$/.test((await screen()).trimEnd()), 20_000);
     await page.keyboard.type("exit\n");
     await waitFor("the session ended", async () => (await page.locator("#terminal").getAttribute("data-state")) === "ended", 20_000);
   }, STEP);

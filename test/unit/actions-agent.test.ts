@@ -149,8 +149,8 @@ describe.skipIf(process.platform !== "linux")("a shell session in a pseudo-termi
     const sessions = new ShellSessions();
     const events: { action: string; data: Record<string, unknown> }[] = [];
     const emit = (action: string, data: Record<string, unknown>) => void events.push({ action, data });
-    expect(sessions.open("s1", 80, 24, emit)).toMatchObject({ opened: true });
-    expect(sessions.open("s1", 80, 24, emit)).toMatchObject({ opened: false });
+    expect(await sessions.open("s1", 80, 24, emit)).toMatchObject({ opened: true });
+    expect(await sessions.open("s1", 80, 24, emit)).toMatchObject({ opened: false });
     const text = () => Buffer.concat(events.filter((e) => e.action === "shelloutput").map((e) => Buffer.from(String(e.data.data), "base64"))).toString("utf8");
     sessions.input("s1", Buffer.from("echo $((40+2))-pty; stty size\n").toString("base64"));
     const deadline = Date.now() + 15_000;
@@ -164,6 +164,6 @@ describe.skipIf(process.platform !== "linux")("a shell session in a pseudo-termi
     const seqs = events.filter((e) => e.action === "shelloutput").map((e) => e.data.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i));
     expect(sessions.size).toBe(0);
-    expect(new ShellSessions({ os: "windows" }).open("w", 80, 24, emit)).toMatchObject({ opened: false, detail: expect.stringContaining("ConPTY") });
+    expect(await new ShellSessions({ os: "windows" }).open("w", 80, 24, emit)).toMatchObject({ opened: false, detail: expect.stringContaining("ConPTY") });
   }, 30_000);
 });

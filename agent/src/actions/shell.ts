@@ -25,6 +25,9 @@ interface Session {
   flushTimer: Timer | null;
   idleTimer: Timer | null;
   emit: Emit;
+  /** Resolves at the shell's first output (its prompt): what was typed before would be lost. */
+  started: Promise<void>;
+  markStarted: () => void;
 }
 
 const FLUSH_MS = 8;
@@ -55,7 +58,11 @@ export class ShellSessions {
     return this.#sessions.size;
   }
 
-  open(sid: string, cols: number, rows: number, emit: Emit): { opened: boolean; shell?: string; detail?: string } {
+  /**
+   * Starts the shell and answers once it has written something (its prompt), or after
+   * `readyMs`: a shell still starting up discards what is typed meanwhile.
+   */
+  async open(sid: string, cols: number, rows: number, emit: Emit, readyMs = 5000): Promise<{ opened: boolean; shell?: string; detail?: string }> {
     const os = this.opts.os ?? currentOs();
     if (os === "windows") return { opened: false, detail: "the remote shell is not available on Windows yet (ConPTY support is planned)" };
     if (typeof Bun === "undefined" || typeof Bun.Terminal !== "function") return { opened: false, detail: "this agent build has no terminal support" };
@@ -78,13 +85,18 @@ export class ShellSessions {
       terminal, cwd: existsSync(home) ? home : "/",
       env: { ...process.env, TERM: "xterm-256color", COLORTERM: "truecolor", MEDULLA_SESSION: sid },
     });
-    session = { proc, terminal, seq: 0, pending: [], pendingSize: 0, flushTimer: null, idleTimer: null, emit };
+    let markStarted = () => {};
+    const started = new Promise<void>((r) => (markStarted = r));
+    session = { proc, terminal, seq: 0, pending: [], pendingSize: 0, flushTimer: null, idleTimer: null, emit, started, markStarted };
     this.#sessions.set(sid, session);
     this.#touch(sid);
     void proc.exited.then((code) => {
       // Let the last output drain before saying goodbye.
       setTimeout(() => this.#finish(sid, code, ""), 30);
     });
+    let timer: Timer | undefined;
+    await Promise.race([started, proc.exited, new Promise<void>((r) => (timer = setTimeout(r, readyMs)))]);
+    clearTimeout(timer);
     return { opened: true, shell };
   }
 
@@ -137,6 +149,7 @@ export class ShellSessions {
   #output(sid: string, chunk: Buffer): void {
     const s = this.#sessions.get(sid);
     if (!s) return;
+    s.markStarted();
     s.pending.push(chunk);
     s.pendingSize += chunk.length;
     if (s.pendingSize >= CHUNK) this.#flush(sid);
