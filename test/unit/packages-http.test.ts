@@ -322,6 +322,26 @@ describe("versions, deletion, pending, rights", () => {
     expect(svc.find(nid)).toBeNull();
   });
 
+  test("replacing the files: in place when not deployed, a new version when deployed", async () => {
+    const s = await setup();
+    const r = await upload(s.c, "/packages/new", { origin: "upload", ...meta("Files") }, { name: "old.bin", data: "old bytes" });
+    const id = Number(/\/packages\/(\d+)/.exec(r.headers.get("location")!)![1]);
+    await s.c.page(`/packages/${id}/edit`);
+    let res = await upload(s.c, `/packages/replace-files?id=${id}`, { extract: "on" }, { name: "new.zip", data: makeZip([{ name: "new.bin", data: "new bytes" }]) });
+    expect(res.status).toBe(303);
+    expect(s.app.packages.files(id).map((f) => f.path)).toEqual(["new.bin"]);
+    expect(blobCount(s.dir)).toBe(1); // the old bytes, no longer listed, are gone
+    s.app.packages.markDeployed(id);
+    res = await upload(s.c, `/packages/replace-files?id=${id}`, {}, { name: "newer.bin", data: "newer bytes" });
+    const nid = Number(/\/packages\/(\d+)/.exec(res.headers.get("location")!)![1]);
+    expect(nid).not.toBe(id);
+    expect(s.app.packages.files(id).map((f) => f.path)).toEqual(["new.bin"]);
+    expect(s.app.packages.files(nid).map((f) => f.path)).toEqual(["newer.bin"]);
+    const evil = await upload(s.c, `/packages/replace-files?id=${nid}`, { extract: "on" }, { name: "evil.zip", data: makeZip([{ name: "../x", data: "x" }]) });
+    expect(evil.status).toBe(400);
+    expect(s.app.packages.files(nid).map((f) => f.path)).toEqual(["newer.bin"]);
+  });
+
   test("a dependency cannot be deleted; dependency cycles are refused", async () => {
     const s = await setup();
     const svc = s.app.packages;

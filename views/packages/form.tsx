@@ -266,6 +266,24 @@ export function EditPackagePage(props: { t: T; csrf: string; id: number; title: 
           </a>
         </div>
       </form>
+      <form method="post" action={`/packages/replace-files?id=${props.id}`} enctype="multipart/form-data" class="stacked" id="package-files-form">
+        <CsrfField token={props.csrf} />
+        <h2 safe>{t("packages.files.replace")}</h2>
+        <p class="hint" safe>
+          {t("packages.files.replaceHint")}
+        </p>
+        <div class="field">
+          <label for="replace-file" safe>
+            {t("packages.field.file")}
+          </label>
+          <input type="file" id="replace-file" name="file" required />
+          <Errors name="file" errors={props.errors} />
+        </div>
+        <Box name="extract" label={t("packages.field.extract")} checked={true} />
+        <button type="submit" safe>
+          {t("packages.files.submit")}
+        </button>
+      </form>
     </section>
   );
 }

@@ -477,6 +477,30 @@ export function registerPackages(web: Web, opts: PackagesOptions): { service: Pa
     },
   });
 
+  // Replacing a version's files (a new upload); a locked version gets a new version instead.
+  // (A fixed path, the id in the query: upload size limits are per exact path.)
+  uploadRoute("/packages/replace-files", perms.edit, async (request, ctx, checkCsrf) => {
+    const id = idOf({ id: new URL(request.url).searchParams.get("id") ?? "" });
+    const r = service.get(id);
+    let tmp = "";
+    const batch = store.batch();
+    try {
+      const got = await receive(request, checkCsrf);
+      tmp = got.tmp;
+      if (!got.upload.file) return editPage(ctx, r, metaOf(service.descriptor(id)), { file: [ctx.t("packages.error.noFile")] }, 422);
+      const files = await uploadedFiles(got.upload.file, on(got.upload.fields.extract), batch);
+      const out = service.update(viewerOf(ctx), id, service.descriptor(id), ctx.ip, files);
+      queueSync(out.id);
+      return redirect(ctx, `/packages/${out.id}?notice=${out.newVersion ? "newVersion" : "saved"}`);
+    } catch (err) {
+      batch.rollback((sha) => service.isBlobUsed(sha));
+      if (err instanceof ArchiveError || err instanceof UploadError) return (refused(ctx, err), editPage(ctx, r, metaOf(service.descriptor(id)), { file: [messageOf(ctx.t, err)] }, 400));
+      throw err;
+    } finally {
+      if (tmp) rmSync(tmp, { force: true });
+    }
+  });
+
   web.route({
     method: "POST", path: "/packages/:id/delete", permission: perms.del, kind: "action",
     handler: ({ ctx, params }) => {

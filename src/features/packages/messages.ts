@@ -104,6 +104,9 @@ export const fr = {
 
   "packages.edit.title": "Modifier {name} {version}",
   "packages.edit.lockedNote": "Cette version a déjà été déployée et ne change plus : enregistrer crée une nouvelle version.",
+  "packages.files.replace": "Remplacer les fichiers",
+  "packages.files.replaceHint": "Les fichiers actuels sont remplacés par ce fichier ou le contenu de cette archive zip (une version déjà déployée donne une nouvelle version).",
+  "packages.files.submit": "Remplacer les fichiers",
 
   "packages.steps.title": "Étapes de {name} {version}",
   "packages.steps.os": "Système",
@@ -345,6 +348,9 @@ export const en: Record<keyof typeof fr, string> = {
 
   "packages.edit.title": "Edit {name} {version}",
   "packages.edit.lockedNote": "This version was already deployed and no longer changes: saving creates a new version.",
+  "packages.files.replace": "Replace the files",
+  "packages.files.replaceHint": "The current files are replaced by this file or the content of this zip archive (a version already deployed gives a new version).",
+  "packages.files.submit": "Replace the files",
 
   "packages.steps.title": "Steps of {name} {version}",
   "packages.steps.os": "System",

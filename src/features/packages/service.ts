@@ -270,6 +270,7 @@ export function createPackagesService(deps: { db: Database; clock: Clock; record
      */
     update(viewer: Viewer | null, id: number, input: unknown, ip?: string, files?: readonly PackageFile[]): { id: number; newVersion: boolean; version: string } {
       const current = row(id);
+      const before = files ? q.files.all(id) : [];
       const result = db.transaction(() => {
         let d = validate(input);
         const keepFiles = files ?? q.files.all(id);
@@ -297,6 +298,8 @@ export function createPackagesService(deps: { db: Database; clock: Clock; record
         recorder.record({ module: "packaging", action: "packages.history.updated", params: { name: d.name, version: d.version }, ...who(viewer, ip), target: { type: "package", id, name: `${d.name} ${d.version}` } });
         return { id, newVersion: false, version: d.version };
       })();
+      // Files replaced in place: blobs no version lists any more go now.
+      for (const f of before) if (q.shaUsed.get(f.sha256)!.n === 0) store.remove(f.sha256);
       emit(result.id, result.newVersion ? "created" : "updated");
       return result;
     },
