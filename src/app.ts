@@ -40,6 +40,7 @@ import { createEnrollmentService, type Endpoint } from "./features/machines/enro
 import { registerMachineGroups, type MachineGroupsFeature } from "./features/machine-groups/index.tsx";
 import { registerMachines, type MachinePanel } from "./features/machines/index.tsx";
 import { registerActions } from "./features/actions/index.tsx";
+import { registerMachineGroupActions } from "./features/actions/group-actions.ts";
 import { registerPackages } from "./features/packages/index.tsx";
 import type { PackagesService } from "./features/packages/service.ts";
 import { createMachinesService } from "./features/machines/service.ts";
@@ -154,12 +155,25 @@ export function buildApp(deps: AppDeps): App {
   // `machineGroups.actions` is where other features register their group actions.
   const machineGroups = registerMachineGroups(web, { machines, entities, onInventoryStored: (l) => inventoryImport.importer.onStored(l) });
 
-  // Network boot: boot services, menus, registration of machines that PXE-boot (I3, I4, I10).
-  const netboot = registerNetboot(web, { machines, entities, services, env: deps.boot, recentWake: deps.recentWake });
-
-  // Quick actions, system actions, Wake-on-LAN and the remote shell (issue 6).
+  // Quick actions, system actions, Wake-on-LAN and the remote shell (issue 6); the group
+  // actions "reboot", "wake" and "run a quick action" act on a group's visible members.
   const actions = registerActions(web, { db: deps.db, machines, channel: relay.channel, log: deps.log });
   machinePanels.push(actions.machinePanel);
+  registerMachineGroupActions(machineGroups.actions, actions);
+  actions.useGroups((viewer, id) => {
+    const g = machineGroups.service.find(id);
+    return g ? { name: g.name, machineIds: machineGroups.service.visibleMemberIds(viewer, id) } : null;
+  });
+
+  // Network boot: boot services, menus, registration of machines that PXE-boot (I3, I4, I10);
+  // a machine the appliance woke lately gets the wake-up default; a registering machine may
+  // join a static group.
+  const netboot = registerNetboot(web, {
+    machines, entities, services, env: deps.boot,
+    recentWake: deps.recentWake ?? ((mac, withinMs) => actions.wol.recentWake(mac, withinMs) !== null),
+    groups: () => machineGroups.service.all().filter((g) => g.kind === "static").map((g) => ({ id: g.id, label: g.name })),
+    addToGroup: (machineId, groupId, who, ip) => machineGroups.service.addBySystem(groupId, machineId, who, ip),
+  });
 
   // Packages (SPEC P1–P3): descriptors, files by SHA-256, Medulla import.
   const packages = registerPackages(web, { dir: deps.packagesDir ?? join(tmpdir(), `medulla-packages-${randomUUID()}`) }).service;

@@ -14,7 +14,7 @@ export interface QaListRow { id: number; name: string; description: string; os: 
 const osLabel = (t: T, os: string) => t(`qa.os.${os}` as MessageKey);
 const interpLabel = (t: T, i: string) => t(`qa.interp.${i}` as MessageKey);
 
-export function QuickActionsPage(props: { t: T; csrf: string; rows: QaListRow[]; canEdit: boolean; canRun: boolean; notice?: string }) {
+export function QuickActionsPage(props: { t: T; csrf: string; rows: QaListRow[]; canEdit: boolean; canRun: boolean; notice?: string; group?: { id: number; name: string; count: number } }) {
   const { t } = props;
   return (
     <section class="stack">
@@ -52,7 +52,7 @@ export function QuickActionsPage(props: { t: T; csrf: string; rows: QaListRow[];
                 <td safe>{interpLabel(t, r.interpreter)}</td>
                 <td class="row-actions">
                   {when(props.canRun, () => (
-                    <a class="button" href={`/quick-actions/${r.id}/run`} safe>
+                    <a class="button" href={`/quick-actions/${r.id}/run${props.group ? `?group=${props.group.id}` : ""}`} safe>
                       {t("qa.run")}
                     </a>
                   ))}
@@ -145,7 +145,7 @@ export function QuickActionForm(props: { t: T; csrf: string; id: number | null; 
   );
 }
 
-export interface PickRow { id: number; hostname: string; online: boolean; ip: string }
+export interface PickRow { id: number; hostname: string; online: boolean; ip: string; checked?: boolean }
 
 export function RunPickPage(props: { t: T; csrf: string; qa: { id: number; name: string; os: string; script: string }; machines: PickRow[]; error?: string }) {
   const { t } = props;
@@ -177,7 +177,7 @@ export function RunPickPage(props: { t: T; csrf: string; qa: { id: number; name:
               {props.machines.map((m) => (
                 <li>
                   <label class="check">
-                    <input type="checkbox" name="machines" value={String(m.id)} />
+                    <input type="checkbox" name="machines" value={String(m.id)} checked={m.checked === true} />
                     <span safe>{`${m.hostname}${m.ip ? ` (${m.ip})` : ""}`}</span>
                     <span class={m.online ? "badge online" : "badge offline"} safe>
                       {m.online ? t("computers.filter.online") : t("computers.filter.offline")}

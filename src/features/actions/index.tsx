@@ -85,14 +85,23 @@ export function registerActions(web: Web, deps: { db: Database; machines: Machin
   const when = (ctx: RequestContext, ms: number | null) => (ms ? formatForReader(ms, tz, ctx.lang) : "—");
 
   // ---- quick actions: list, form, CRUD ----
-  const listPage = (ctx: RequestContext, notice?: string) => {
+  // A machine group's visible members, for "run a quick action" on a group (set by app.ts
+  // once the machine-groups feature is registered).
+  let groupSource: ((viewer: Viewer, groupId: number) => { name: string; machineIds: number[] } | null) | null = null;
+  const groupOf = (ctx: RequestContext, raw: unknown) => {
+    const id = typeof raw === "string" && /^\d{1,9}$/.test(raw) ? Number(raw) : 0;
+    const g = id && groupSource ? groupSource(viewerOf(ctx), id) : null;
+    return g ? { id, ...g } : null;
+  };
+  const listPage = (ctx: RequestContext, notice?: string, groupParam?: unknown) => {
     const viewer = viewerOf(ctx);
+    const g = groupOf(ctx, groupParam);
     return web.page(ctx, {
       title: ctx.t("qa.title"), current: "/quick-actions",
-      body: <QuickActionsPage t={ctx.t} csrf={ctx.session!.csrf} rows={quick.list()} canEdit={access.can(viewer, perms.edit)} canRun={access.can(viewer, perms.run)} notice={notice} />,
+      body: <QuickActionsPage t={ctx.t} csrf={ctx.session!.csrf} rows={quick.list()} canEdit={access.can(viewer, perms.edit)} canRun={access.can(viewer, perms.run)} notice={notice ?? (g ? ctx.t("qa.run.forGroup", { name: g.name, count: g.machineIds.length }) : undefined)} group={g ? { id: g.id, name: g.name, count: g.machineIds.length } : undefined} />,
     });
   };
-  web.route({ method: "GET", path: "/quick-actions", permission: perms.view, kind: "page", handler: ({ ctx, query }) => listPage(ctx, query.saved ? ctx.t("qa.saved") : query.deleted ? ctx.t("qa.deleted") : undefined) });
+  web.route({ method: "GET", path: "/quick-actions", permission: perms.view, kind: "page", handler: ({ ctx, query }) => listPage(ctx, query.saved ? ctx.t("qa.saved") : query.deleted ? ctx.t("qa.deleted") : undefined, query.group) });
 
   const formValues = (b: Record<string, unknown>) => ({ name: str(b.name), os: str(b.os), interpreter: str(b.interpreter), script: str(b.script), description: str(b.description), timeoutSeconds: str(b.timeoutSeconds) });
   const formPage = (ctx: RequestContext, id: number | null, values: Record<string, string>, errors?: Record<string, MessageKey>) =>
@@ -134,12 +143,13 @@ export function registerActions(web: Web, deps: { db: Database; machines: Machin
   });
 
   // ---- running ----
-  const pickPage = (ctx: RequestContext, qa: QuickActionRow, error?: string) => {
+  const pickPage = (ctx: RequestContext, qa: QuickActionRow, error?: string, groupParam?: unknown) => {
     const viewer = viewerOf(ctx);
-    const rows = machines.list(viewer, { limit: 500 }).items.filter((m) => m.os === qa.os || m.os === "").map((m) => ({ id: m.id, hostname: m.hostname, online: m.online === 1, ip: m.xmpp_ip }));
+    const picked = new Set(groupOf(ctx, groupParam)?.machineIds ?? []);
+    const rows = machines.list(viewer, { limit: 500 }).items.filter((m) => m.os === qa.os || m.os === "").map((m) => ({ id: m.id, hostname: m.hostname, online: m.online === 1, ip: m.xmpp_ip, checked: picked.has(m.id) }));
     return web.page(ctx, { title: ctx.t("qa.run.title", { name: qa.name }), current: "/quick-actions", status: error ? 422 : 200, scripts: ["actions.js"], body: <RunPickPage t={ctx.t} csrf={ctx.session!.csrf} qa={qa} machines={rows} error={error} /> });
   };
-  web.route({ method: "GET", path: "/quick-actions/:id/run", permission: perms.run, kind: "page", handler: ({ ctx, params }) => pickPage(ctx, quick.get(Number(params.id))) });
+  web.route({ method: "GET", path: "/quick-actions/:id/run", permission: perms.run, kind: "page", handler: ({ ctx, params, query }) => pickPage(ctx, quick.get(Number(params.id)), undefined, query.group) });
   web.route({
     method: "POST", path: "/quick-actions/:id/run", permission: perms.run, kind: "action",
     handler: ({ ctx, params, body }) => {
@@ -342,6 +352,10 @@ export function registerActions(web: Web, deps: { db: Database; machines: Machin
 
   return {
     quick, runner, wol, shell, system, perms, machinePanel,
+    /** Where "run a quick action" on a group finds the group's visible members. */
+    useGroups(source: (viewer: Viewer, groupId: number) => { name: string; machineIds: number[] } | null): void {
+      groupSource = source;
+    },
     /**
      * Reboots or shuts down machines (a group's "remote reboot"): one `power` request each,
      * online ones only; answers each machine's outcome. Needs `machines.power` (checked by the caller's route).

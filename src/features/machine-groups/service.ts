@@ -324,6 +324,25 @@ export function createMachineGroupsService(deps: { db: Database; clock: Clock; r
       });
     },
 
+    /**
+     * Puts a machine in a static group on behalf of no user: a machine that registers itself
+     * at network boot and picks its group. Recorded with `who` (the machine), no user.
+     */
+    addBySystem(id: number, machineId: number, who: string, ip: string): void {
+      const g = mustFind(id);
+      if (g.kind !== "static") throw new Conflict("mgroups.error.notStatic");
+      const current = new Set(repo.members(id));
+      if (current.has(machineId)) return;
+      if (current.size >= MAX_STATIC_MEMBERS) throw new Invalid({ machines: "mgroups.error.tooMany" });
+      current.add(machineId);
+      write((now) => {
+        const events = applyMembers(id, current, null, now);
+        events.push(...evaluateDependents(id, now));
+        deps.recorder.record({ module: "machines", action: "mgroups.history.updated", params: { name: g.name, count: current.size }, criterion: "machine", who, sourceIp: ip, target: { type: "machine-group", id: g.id, name: g.name } });
+        return { result: undefined, events };
+      });
+    },
+
     remove(viewer: Viewer, id: number, ip: string): void {
       const g = mustFind(id);
       const users = repo.referrers(id);

@@ -24,7 +24,7 @@ const str = (v: unknown, max = 100) => (typeof v === "string" ? v.slice(0, max) 
 /** Machine groups offered at registration; the groups feature provides them when it lands. */
 export type BootGroups = () => { id: number; label: string }[];
 
-export function registerBootRoutes(web: Web, deps: { netboot: NetbootService; entities: EntitiesService; groups?: BootGroups; addToGroup?: (machineId: number, groupId: number) => void }): void {
+export function registerBootRoutes(web: Web, deps: { netboot: NetbootService; entities: EntitiesService; groups?: BootGroups; addToGroup?: (machineId: number, groupId: number, who: string, ip: string) => void }): void {
   const { netboot } = deps;
   // Boot clients have no language: the appliance's default (French) is used.
   const t = translator("fr");
@@ -94,7 +94,14 @@ export function registerBootRoutes(web: Web, deps: { netboot: NetbootService; en
       try {
         const { machine, created } = netboot.register({ mac, uuid: str(query.uuid, 40), name: str(query.name, 63), entityId: known.has(entityId) ? entityId : 1, arch: str(query.arch, 20), ip: ctx.ip });
         const group = /^\d{1,9}$/.test(str(query.group)) ? Number(query.group) : 0;
-        if (group > 0) deps.addToGroup?.(machine.id, group);
+        if (group > 0) {
+          // A group that went away or is not static leaves the machine registered, outside it.
+          try {
+            deps.addToGroup?.(machine.id, group, machine.hostname, ctx.ip);
+          } catch (err) {
+            web.deps.log.warn({ err, group, machine: machine.id }, "netboot registration: could not join the group");
+          }
+        }
         netboot.log({ kind: "register", mac, ip: ctx.ip, arch: str(query.arch, 20), what: machine.hostname, outcome: created ? "created" : "updated", detail: "", machine_id: machine.id });
       } catch (err) {
         const detail = err instanceof Invalid ? Object.keys(err.fields ?? {}).join(",") : (err as Error).message;

@@ -30,6 +30,8 @@ export interface NetbootDeps {
   /** Wake-on-LAN records (the groups/WOL feature): "did the appliance wake this MAC lately?" */
   recentWake?: RecentWake;
   groups?: BootGroups;
+  /** Puts a registering machine in the static group it picked (the machine-groups feature). */
+  addToGroup?: (machineId: number, groupId: number, who: string, ip: string) => void;
   /** Called after settings change so that the running proxyDHCP follows them (server.ts sets it). */
   onSettingsChanged?: () => Promise<void> | void;
 }
@@ -63,7 +65,7 @@ export function registerNetboot(web: Web, deps: NetbootDeps): NetbootFeature {
   registry.menuEntry({ id: "netboot-log", section: "menu.section.imaging", label: "nav.netboot.log", href: "/netboot/log", permission: perms.view, order: 62 });
   registry.menuEntry({ id: "netboot-settings", section: "menu.section.imaging", label: "nav.netboot.settings", href: "/netboot/settings", permission: perms.settings, order: 63 });
 
-  registerBootRoutes(web, { netboot, entities: deps.entities, groups: deps.groups });
+  registerBootRoutes(web, { netboot, entities: deps.entities, groups: deps.groups, addToGroup: deps.addToGroup });
 
   const labelOf = (s: BootServiceRow, t: ReturnType<typeof translator>) => s.label || (s.builtin ? t(`netboot.service.${s.code}` as never) : s.code);
   const serviceView = (s: BootServiceRow, t: ReturnType<typeof translator>): ServiceView => ({
