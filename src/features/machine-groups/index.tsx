@@ -6,9 +6,10 @@
  * menu), and group actions (./actions.ts; export CSV is registered here). Re-evaluation is
  * wired here too: a machine's change (facts, presence, deletion) or a stored inventory
  * re-evaluates that machine, coalesced per tick; a job re-evaluates everything every 15
- * minutes for criteria that move with time alone. Declares `machinegroups.*` rights.
+ * minutes for criteria that move with time alone. Declares `machinegroups.*` rights. The
+ * import's two steps are in ./import-routes.tsx.
  */
-import { Forbidden, Invalid, NotFound, TooLarge } from "../../errors.ts";
+import { Forbidden, Invalid, NotFound } from "../../errors.ts";
 import type { MessageKey } from "../../i18n/index.ts";
 import { decodeCursor, encodeCursor } from "../../web/api.ts";
 import type { Web } from "../../web/app.tsx";
@@ -18,7 +19,6 @@ import { Type } from "@sinclair/typebox";
 import { Alert } from "../../../views/shell/layout.tsx";
 import { GroupPage, Members, type MembersProps } from "../../../views/machine-groups/group.tsx";
 import { DynamicForm, PickerResults, PreviewResult, StaticForm, type BuilderData } from "../../../views/machine-groups/forms.tsx";
-import { ImportCheck, ImportMapping, ImportUploadForm } from "../../../views/machine-groups/import.tsx";
 import { FavouriteButton, MachineGroupsPage, MachineGroupsTable } from "../../../views/machine-groups/list.tsx";
 import type { EntitiesService } from "../entities/service.ts";
 import { formatForReader } from "../history/time.ts";
@@ -26,11 +26,10 @@ import { csvDownload, pagedBatches } from "../inventory/export.ts";
 import type { MachinesService } from "../machines/service.ts";
 import { viewerOf } from "../users/index.tsx";
 import { createGroupActions, type GroupActions } from "./actions.ts";
-import { columnLabel, COLUMN_KINDS, createStash, guessKind, matchRows, type ColumnKind, type MatchOutcome } from "./import.ts";
 import { FIELD_IDS, FIELDS, OPS_OF } from "./query.ts";
 import { createMachineGroupsService, type MachineGroupsService } from "./service.ts";
-import { readTableFile, TableFileError, TABLE_LIMITS, type Table } from "./table-file.ts";
 import { registerMachineGroupsApi } from "./api.ts";
+import { registerImportRoutes } from "./import-routes.tsx";
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 const strs = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined || v === "" ? [] : [String(v)]);
@@ -45,8 +44,6 @@ export interface MachineGroupsFeature {
   perms: { view: string; edit: string; del: string; export: string };
 }
 
-/** The message of a file the import cannot read, in the reader's words. */
-export const fileProblem = (err: TableFileError): MessageKey => `mgroups.file.${err.problem}` as MessageKey;
 
 const OP_LABEL: Record<string, MessageKey> = { "<": "mgroups.op.lt", "<=": "mgroups.op.le", "=": "mgroups.op.eq", ">=": "mgroups.op.ge", ">": "mgroups.op.gt" };
 const opLabel = (op: string): MessageKey => OP_LABEL[op] ?? (`mgroups.op.${op}` as MessageKey);
@@ -63,7 +60,6 @@ export function registerMachineGroups(web: Web, deps: { machines: MachinesServic
   };
   const service = createMachineGroupsService({ db, clock, recorder, entities: deps.entities });
   const actions = createGroupActions();
-  const stash = createStash(() => clock.now());
 
   // ---- re-evaluation -------------------------------------------------------------------
   // Machine events can fire inside another feature's transaction (an inventory's upsert):
@@ -320,120 +316,7 @@ export function registerMachineGroups(web: Web, deps: { machines: MachinesServic
     },
   });
 
-  // ---- import --------------------------------------------------------------------------
-  web.limitBody("/machine-groups/import", TABLE_LIMITS.fileBytes + 64 * 1024);
-  const columnOptions = (ctx: RequestContext) => COLUMN_KINDS.map((k) => ({ value: k, label: ctx.t(columnLabel(k)) }));
-  const uploadPage = (ctx: RequestContext, values: { name: string; favourite: boolean }, status = 200, error?: string, errors?: Record<string, MessageKey>) =>
-    web.page(ctx, { title: ctx.t("mgroups.import.title"), current: "/machine-groups", status, body: <ImportUploadForm t={ctx.t} csrf={ctx.session!.csrf} values={values} error={error} errors={errors} /> });
-
-  web.route({ method: "GET", path: "/machine-groups/import", permission: perms.edit, kind: "page", handler: ({ ctx }) => uploadPage(ctx, { name: "", favourite: false }) });
-
-  const mappingOf = (body: Record<string, unknown>, width: number): ColumnKind[] =>
-    Array.from({ length: width }, (_, i) => {
-      const v = str(body[`col${i}`]);
-      return (COLUMN_KINDS as readonly string[]).includes(v) ? (v as ColumnKind) : "ignore";
-    });
-  const widthOf = (table: Table) => Math.max(0, ...table.rows.map((r) => r.length));
-
-  const mappingPage = async (ctx: RequestContext, token: string, name: string, favourite: boolean, guessed: ColumnKind[], hasHeader: boolean, extra: { status?: number; error?: string; safePreview?: string } = {}) => {
-    const pendingImport = stash.get(viewerOf(ctx).id, token)!;
-    const t = pendingImport.table;
-    return web.page(ctx, {
-      title: ctx.t("mgroups.import.mapTitle"), current: "/machine-groups", status: extra.status,
-      body: (
-        <ImportMapping
-          t={ctx.t} csrf={ctx.session!.csrf} token={token} name={name} favourite={favourite} fileName={pendingImport.fileName} sheet={t.sheet} rowCount={t.rows.length}
-          sample={t.rows.slice(0, 8)} columns={columnOptions(ctx)} guessed={guessed} hasHeader={hasHeader} error={extra.error} safePreview={extra.safePreview}
-        />
-      ),
-    });
-  };
-
-  web.route({
-    method: "POST", path: "/machine-groups/import", permission: perms.edit, kind: "action",
-    handler: async ({ ctx, body }) => {
-      const values = { name: str(body.name).trim(), favourite: isOn(body.favourite) };
-      if (!values.name) return uploadPage(ctx, values, 422, ctx.t("error.invalid"), { name: "error.field.required" });
-      const file = body.file;
-      if (!(file instanceof Blob) || file.size === 0) return uploadPage(ctx, values, 422, ctx.t("mgroups.file.empty"));
-      if (file.size > TABLE_LIMITS.fileBytes) throw new TooLarge();
-      let table: Table;
-      try {
-        table = await readTableFile(new Uint8Array(await file.arrayBuffer()));
-      } catch (err) {
-        if (!(err instanceof TableFileError)) throw err;
-        web.deps.log.info({ problem: err.problem, detail: err.detail }, "group import refused");
-        return uploadPage(ctx, values, 422, ctx.t(fileProblem(err)));
-      }
-      const token = stash.put(viewerOf(ctx).id, file instanceof File ? file.name : "upload", table);
-      const head = table.rows[0] ?? [];
-      const guessed = head.map(guessKind);
-      const hasHeader = guessed.some((g) => g !== "ignore");
-      return mappingPage(ctx, token, values.name, values.favourite, hasHeader ? guessed : head.map((_, i) => (i === 0 ? "hostname" : "ignore")), hasHeader);
-    },
-  });
-
-  const checkFragment = (ctx: RequestContext, outcome: MatchOutcome) => {
-    const describe = (r: MatchOutcome["rows"][number]) => ({
-      row: r.row, values: r.values.filter(Boolean).join(" · "), bad: r.reason !== null,
-      result: r.reason ? ctx.t(r.reason.key, r.reason.params) : r.duplicateOf ? `${r.hostname} (${ctx.t("mgroups.reason.duplicate", { row: r.duplicateOf })})` : r.hostname,
-    });
-    return <ImportCheck t={ctx.t} matched={outcome.matched.length} bad={outcome.rows.filter((r) => r.reason).map(describe)} good={outcome.rows.filter((r) => !r.reason).map(describe)} />;
-  };
-
-  const pendingOr = (ctx: RequestContext, token: string) => {
-    const found = stash.get(viewerOf(ctx).id, token);
-    if (!found) throw new NotFound("mgroups.import.expired");
-    return found;
-  };
-
-  web.route({
-    method: "POST", path: "/machine-groups/import/:token/preview", permission: perms.edit, kind: "fragment",
-    handler: async ({ ctx, params, body }) => {
-      const { table } = pendingOr(ctx, params.token!);
-      try {
-        const outcome = matchRows(db, table, mappingOf(body, widthOf(table)), isOn(body.header), [...deps.entities.visibleIds(viewerOf(ctx))]);
-        return html(await checkFragment(ctx, outcome));
-      } catch (err) {
-        if (!(err instanceof Invalid)) throw err;
-        return html(await <Alert kind="error" text={ctx.t(err.messageKey, err.params)} />);
-      }
-    },
-  });
-
-  web.route({
-    method: "POST", path: "/machine-groups/import/:token", permission: perms.edit, kind: "action",
-    handler: async ({ ctx, params, body }) => {
-      const viewer = viewerOf(ctx);
-      const token = params.token!;
-      const { table } = pendingOr(ctx, token);
-      const columns = mappingOf(body, widthOf(table));
-      const hasHeader = isOn(body.header);
-      const name = str(body.name);
-      const favourite = isOn(body.favourite);
-      let outcome: MatchOutcome;
-      try {
-        outcome = matchRows(db, table, columns, hasHeader, [...deps.entities.visibleIds(viewer)]);
-      } catch (err) {
-        if (!(err instanceof Invalid)) throw err;
-        return mappingPage(ctx, token, name, favourite, columns, hasHeader, { status: 422, error: ctx.t(err.messageKey, err.params) });
-      }
-      if (outcome.bad > 0 && !isOn(body.allowPartial)) {
-        const safePreview = await checkFragment(ctx, outcome);
-        return mappingPage(ctx, token, name, favourite, columns, hasHeader, { status: 422, error: ctx.t("mgroups.import.refused"), safePreview });
-      }
-      let id: number;
-      try {
-        id = service.createStatic(viewer, { name, favourite, machineIds: outcome.matched, origin: "import" }, ctx.ip);
-      } catch (err) {
-        if (!(err instanceof Invalid)) throw err;
-        return mappingPage(ctx, token, name, favourite, columns, hasHeader, { status: 422, error: ctx.t(err.fields?.name ?? err.messageKey, err.params) });
-      }
-      stash.drop(token);
-      return redirect(ctx, `/machine-groups/${id}?created=1`);
-    },
-  });
-
+  registerImportRoutes(web, { service, perms, entities: deps.entities });
   registerMachineGroupsApi(web, { service, actions, perms, machinesDb: db, entities: deps.entities, runAction });
   return { service, actions, perms };
 }
