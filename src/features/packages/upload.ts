@@ -84,7 +84,13 @@ export async function readUpload(request: Request, tempPath: string, limits: Upl
       await sink.abort();
       throw err;
     }
-    const name = decodeURIComponent(request.headers.get("x-file-name") ?? "upload.zip").slice(0, 255);
+    let name = request.headers.get("x-file-name") ?? "upload.zip";
+    try {
+      name = decodeURIComponent(name);
+    } catch {
+      /* not percent-encoded: keep it as sent */
+    }
+    name = name.slice(0, 255);
     return { fields: {}, file: { path: tempPath, name, size: sink.size } };
   }
   const boundary = headerParam(type, "boundary");
