@@ -144,7 +144,10 @@ export function createEngine(deps: EngineDeps) {
   }
 
   // ---- state changes, each logged ----
+  // Bumped by every change, so that a sweep that changed nothing pushes nothing to open pages.
+  let changes = 0;
   function setState(d: DeploymentRow, t: TargetRow, state: TargetState, fields: Partial<TargetRow> = {}, why = ""): void {
+    changes++;
     const now = clock.now();
     const terminal = isTerminal(state);
     repo.updateTarget(t.id, { ...fields, state, ...(terminal && !t.finished_at ? { finished_at: now } : {}) }, now);
@@ -177,6 +180,7 @@ export function createEngine(deps: EngineDeps) {
 
   // ---- advancing a deployment ----
   function advance(id: number): void {
+    const before = changes;
     const sends: { t: TargetRow; d: DeploymentRow; jid: string; planSha256: string }[] = [];
     const stops: { runId: string; jid: string }[] = [];
     const wakes: number[] = [];
@@ -187,6 +191,7 @@ export function createEngine(deps: EngineDeps) {
       if (d.status === "scheduled") {
         if (now < d.start_at) return;
         repo.setStatus(d.id, "running", now, false);
+        changes++;
         repo.addLog(d.id, null, now, "server", "started");
         d = repo.find(id)!;
       }
@@ -254,7 +259,7 @@ export function createEngine(deps: EngineDeps) {
       }
       finishIfDone(d);
     });
-    notify(id, null);
+    if (changes !== before) notify(id, null);
     for (const s of sends) void send(s.d, s.t, s.jid, s.planSha256);
     for (const s of stops) channel.send(s.jid, request("deploystop", { runId: s.runId }));
     if (wakes.length) {
