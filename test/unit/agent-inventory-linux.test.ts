@@ -339,7 +339,8 @@ describe("on this machine", () => {
         expect(c.softwares.find((s) => s.name === "dpkg")).toMatchObject({ from: "deb", publisher: "Dpkg Developers" });
       }
       if (has("who")) expect(c.users.length).toBe(new Set(Bun.spawnSync(["who"]).stdout.toString().split("\n").filter(Boolean).map((l) => l.split(/\s+/)[0])).size);
-      for (const w of warnings) expect(w).toMatch(/is not installed|cannot read|cannot list/);
+      // A container or a VM without SMBIOS tables: dmidecode runs and finds nothing.
+      for (const w of warnings) expect(w).toMatch(/is not installed|cannot read|cannot list|no SMBIOS records/);
       console.log(`inventory of this machine: ${Math.round(ms)} ms, ${c.softwares.length} packages, ${c.networks.length} network entries; warnings: ${warnings.join("; ") || "none"}`);
     },
     60_000,

@@ -703,7 +703,36 @@ export function emptyDescriptor(name: string, version = "1.0.0", os: OsName[] = 
   };
 }
 
-/** The JSON Schema of medulla-package.json (what docs/packages.md shows). */
+/**
+ * The JSON Schema of medulla-package.json (what docs/packages.md shows). TypeBox inlines a
+ * schema wherever it is used: the step union would appear once per OS and section, so each
+ * named part below is written once under `$defs` and referred to by `$ref`.
+ */
 export function descriptorJsonSchema(): unknown {
-  return JSON.parse(JSON.stringify(Descriptor));
+  const named: Record<string, unknown> = { Step: Step, Routing: Routing, CodeRule: CodeRule, EnvVar: EnvVar, SettingChange: SettingChange, OsSections: OsSections };
+  const keyOf = (v: unknown) => JSON.stringify(v);
+  const byKey = new Map(Object.entries(named).map(([name, schema]) => [keyOf(schema), name]));
+  const used = new Set<string>();
+  const walk = (v: unknown, top: string | null): unknown => {
+    if (Array.isArray(v)) return v.map((x) => walk(x, null));
+    if (!v || typeof v !== "object") return v;
+    const name = byKey.get(keyOf(v));
+    if (name && name !== top) {
+      used.add(name);
+      return { $ref: `#/$defs/${name}` };
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, null)]));
+  };
+  const root = walk(JSON.parse(JSON.stringify(Descriptor)), null) as Record<string, unknown>;
+  const defs: Record<string, unknown> = {};
+  // A definition may itself use others (a step uses Routing): walk until nothing new appears.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const name of [...used]) {
+      if (defs[name]) continue;
+      defs[name] = walk(JSON.parse(JSON.stringify(named[name])), name);
+      grew = true;
+    }
+  }
+  return { $schema: "https://json-schema.org/draft/2020-12/schema", ...root, $defs: Object.fromEntries(Object.entries(defs).sort(([a], [b]) => a.localeCompare(b))) };
 }
