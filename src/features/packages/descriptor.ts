@@ -703,7 +703,25 @@ export function emptyDescriptor(name: string, version = "1.0.0", os: OsName[] = 
   };
 }
 
-/** The JSON Schema of medulla-package.json (what docs/packages.md shows). */
+/**
+ * The JSON Schema of medulla-package.json (what docs/packages.md shows): the step union,
+ * the section and the per-OS sections written once under `$defs` and referenced.
+ */
 export function descriptorJsonSchema(): unknown {
-  return JSON.parse(JSON.stringify(Descriptor));
+  const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as Record<string, unknown>;
+  const root = plain(Descriptor);
+  const props = root.properties as Record<string, Record<string, unknown>>;
+  const os = Object.fromEntries(OS_NAMES.map((o) => [o, { $ref: "#/$defs/OsSections" }]));
+  props.steps = { ...props.steps, properties: os };
+  const sections = plain(OsSections);
+  sections.properties = Object.fromEntries(SECTION_NAMES.map((n) => [n, { $ref: "#/$defs/Section" }]));
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    ...root,
+    $defs: {
+      OsSections: sections,
+      Section: { type: "array", maxItems: MAX_STEPS, items: { $ref: "#/$defs/Step" } },
+      Step: plain(Step),
+    },
+  };
 }
