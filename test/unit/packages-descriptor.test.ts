@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import {
   type Descriptor,
   type Step,
+  descriptorJsonSchema,
   emptyDescriptor,
   expandTemplate,
   matchCode,
@@ -16,6 +17,13 @@ import { DOC_PATH, updatedDoc } from "../../scripts/packages-doc.ts";
 test("docs/packages.md matches descriptor.ts (run bun scripts/packages-doc.ts if not)", () => {
   const doc = readFileSync(DOC_PATH, "utf8");
   expect(updatedDoc(doc)).toBe(doc);
+});
+
+test("the documented JSON Schema names each definition once and every $ref resolves", () => {
+  const schema = descriptorJsonSchema() as { $defs: Record<string, unknown> };
+  const text = JSON.stringify(schema);
+  for (const m of text.matchAll(/"\$ref":"#\/\$defs\/(\w+)"/g)) expect(Object.keys(schema.$defs)).toContain(m[1]!);
+  expect(text.split('"const":"end_success"').length - 1).toBe(1);
 });
 
 function withSteps(install: unknown[], patch: Record<string, unknown> = {}): unknown {

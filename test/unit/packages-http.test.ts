@@ -342,6 +342,16 @@ describe("versions, deletion, pending, rights", () => {
     expect(s.app.packages.files(nid).map((f) => f.path)).toEqual(["newer.bin"]);
   });
 
+  test("dependency order for the deployment engine: dependencies first, each once", async () => {
+    const s = await setup();
+    const svc = s.app.packages;
+    svc.create(null, emptyDescriptor("Runtime", "1"), [], "empty");
+    svc.create(null, emptyDescriptor("Runtime", "2"), [], "empty");
+    svc.create(null, { ...emptyDescriptor("Lib", "1"), dependencies: [{ name: "Runtime" }] }, [], "empty");
+    const app = svc.create(null, { ...emptyDescriptor("App", "1"), dependencies: [{ name: "Lib" }, { name: "Runtime", version: "1" }] }, [], "empty");
+    expect(svc.dependencyOrder(app).map((r) => `${r.name} ${r.version}`)).toEqual(["Runtime 2", "Lib 1", "Runtime 1"]);
+  });
+
   test("a dependency cannot be deleted; dependency cycles are refused", async () => {
     const s = await setup();
     const svc = s.app.packages;

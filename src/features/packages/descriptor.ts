@@ -704,35 +704,24 @@ export function emptyDescriptor(name: string, version = "1.0.0", os: OsName[] = 
 }
 
 /**
- * The JSON Schema of medulla-package.json (what docs/packages.md shows). TypeBox inlines a
- * schema wherever it is used: the step union would appear once per OS and section, so each
- * named part below is written once under `$defs` and referred to by `$ref`.
+ * The JSON Schema of medulla-package.json (what docs/packages.md shows): the step union,
+ * the section and the per-OS sections written once under `$defs` and referenced.
  */
 export function descriptorJsonSchema(): unknown {
-  const named: Record<string, unknown> = { Step: Step, Routing: Routing, CodeRule: CodeRule, EnvVar: EnvVar, SettingChange: SettingChange, OsSections: OsSections };
-  const keyOf = (v: unknown) => JSON.stringify(v);
-  const byKey = new Map(Object.entries(named).map(([name, schema]) => [keyOf(schema), name]));
-  const used = new Set<string>();
-  const walk = (v: unknown, top: string | null): unknown => {
-    if (Array.isArray(v)) return v.map((x) => walk(x, null));
-    if (!v || typeof v !== "object") return v;
-    const name = byKey.get(keyOf(v));
-    if (name && name !== top) {
-      used.add(name);
-      return { $ref: `#/$defs/${name}` };
-    }
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, null)]));
+  const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as Record<string, unknown>;
+  const root = plain(Descriptor);
+  const props = root.properties as Record<string, Record<string, unknown>>;
+  const os = Object.fromEntries(OS_NAMES.map((o) => [o, { $ref: "#/$defs/OsSections" }]));
+  props.steps = { ...props.steps, properties: os };
+  const sections = plain(OsSections);
+  sections.properties = Object.fromEntries(SECTION_NAMES.map((n) => [n, { $ref: "#/$defs/Section" }]));
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    ...root,
+    $defs: {
+      OsSections: sections,
+      Section: { type: "array", maxItems: MAX_STEPS, items: { $ref: "#/$defs/Step" } },
+      Step: plain(Step),
+    },
   };
-  const root = walk(JSON.parse(JSON.stringify(Descriptor)), null) as Record<string, unknown>;
-  const defs: Record<string, unknown> = {};
-  // A definition may itself use others (a step uses Routing): walk until nothing new appears.
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const name of [...used]) {
-      if (defs[name]) continue;
-      defs[name] = walk(JSON.parse(JSON.stringify(named[name])), name);
-      grew = true;
-    }
-  }
-  return { $schema: "https://json-schema.org/draft/2020-12/schema", ...root, $defs: Object.fromEntries(Object.entries(defs).sort(([a], [b]) => a.localeCompare(b))) };
 }

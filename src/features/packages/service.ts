@@ -9,7 +9,7 @@
  * Hooks for the deployment engine: `markDeployed(id)` locks a version when a deployment
  * first uses it, `isDeployed(id)`, `setUsage(fn)` tells how many deployments still use a
  * version (delete is refused while > 0), `manifest(id)` gives the files to transfer and
- * `blobPath(sha)` where each is.
+ * `blobPath(sha)` where each is, `dependencyOrder(id)` what to deploy first.
  */
 import type { Database } from "bun:sqlite";
 import type { Clock } from "../../clock.ts";
@@ -226,6 +226,30 @@ export function createPackagesService(deps: { db: Database; clock: Clock; record
     /** Locks a version: from now on editing it saves a new version. Idempotent. */
     markDeployed(id: number): void {
       db.query("UPDATE packages SET locked_at = ? WHERE id = ? AND locked_at IS NULL").run(clock.now(), id);
+    },
+    /**
+     * The versions to deploy before this one, dependencies first (depth-first, each once);
+     * throws Conflict on a dependency that no longer exists or a cycle.
+     */
+    dependencyOrder(id: number): PackageRow[] {
+      const out: PackageRow[] = [];
+      const done = new Set<number>();
+      const visiting = new Set<number>();
+      const visit = (r: PackageRow, depth: number) => {
+        if (done.has(r.id)) return;
+        if (visiting.has(r.id) || depth > 64) throw new Conflict("packages.error.dependencyCycle", { name: r.name, version: r.version });
+        visiting.add(r.id);
+        for (const dep of descriptorOf(r).dependencies) {
+          const found = findDependency(dep);
+          if (!found) throw new Conflict("packages.error.dependencyMissing", { name: dep.name, version: dep.version ?? "" });
+          visit(found, depth + 1);
+        }
+        visiting.delete(r.id);
+        done.add(r.id);
+        out.push(r);
+      };
+      visit(row(id), 0);
+      return out.slice(0, -1);
     },
     /** Packages that list this one (any version of its name, or this exact version) as a dependency. */
     dependents(id: number): PackageRow[] {
