@@ -196,6 +196,10 @@ export function createWol(deps: {
       return r;
     },
     /** The most recent wake of `mac` sent within `withinMs`, or null (network boot reads this). */
+    /** Whether a magic packet can be made for the machine: the inventory knows a MAC of it. */
+    wakeable(machineId: number): boolean {
+      return targetOf(machineId, "").macs.length > 0;
+    },
     recentWake(mac: string, withinMs: number): WakeRow | null {
       const norm = normalizeMac(mac);
       if (!norm) return null;

@@ -46,7 +46,7 @@ export interface EngineDeps {
   /** Wake-on-LAN for offline targets; without it they just wait for the machine. */
   wake?: (machineIds: number[]) => void | Promise<void>;
   /** Whether `wake` can do anything now (it may be wired after the engine starts). */
-  hasWake?: () => boolean;
+  hasWake?: (machineId: number) => boolean;
   /** Called after a deployment or one of its targets changed, for live pages. */
   onUpdate?: (deploymentId: number, targetId: number | null) => void;
 }
@@ -104,7 +104,7 @@ export function createEngine(deps: EngineDeps) {
   const repo = deploymentsRepo(deps.db);
   const { clock, channel, log } = deps;
   const members = deps.membersOf ?? (() => []);
-  const canWake = () => (deps.hasWake ? deps.hasWake() : !!deps.wake);
+  const canWake = (machineId: number) => (deps.hasWake ? deps.hasWake(machineId) : !!deps.wake);
   const notify = (d: number, t: number | null) => {
     try {
       deps.onUpdate?.(d, t);
@@ -247,12 +247,12 @@ export function createEngine(deps: EngineDeps) {
         }
         // Offline: Wake-on-LAN a few times, then wait for it until the deadline.
         const sinceWake = t.last_wake_at === null ? Infinity : now - t.last_wake_at;
-        if (canWake() && t.wake_tries < TIMING.wakeTries && sinceWake >= TIMING.wakeRetryMs) {
+        if (canWake(m.id) && t.wake_tries < TIMING.wakeTries && sinceWake >= TIMING.wakeRetryMs) {
           const why = `Wake-on-LAN, try ${t.wake_tries + 1} of ${TIMING.wakeTries}`;
           setState(d, t, "waking", { wake_tries: t.wake_tries + 1, last_wake_at: now, detail: why }, why);
           repo.addLog(d.id, t.id, now, "server", why);
           wakes.push(m.id);
-        } else if (t.state !== "waiting" && (!canWake() || (t.wake_tries >= TIMING.wakeTries && sinceWake >= TIMING.wakeRetryMs))) {
+        } else if (t.state !== "waiting" && (!canWake(m.id) || (t.wake_tries >= TIMING.wakeTries && sinceWake >= TIMING.wakeRetryMs))) {
           const why = "waiting for the machine to come online (until the deadline)";
           setState(d, t, "waiting", { detail: why }, why);
         }

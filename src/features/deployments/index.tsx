@@ -64,7 +64,7 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
   const tz = web.deps.timeZone ?? "UTC";
   let packages = deps.packages ?? noPackages;
   // Set at construction or later, when the features they come from are wired (./wire.ts).
-  const hooks = { membersOf: deps.membersOf, groups: deps.groups, wake: deps.wake };
+  const hooks: { membersOf?: typeof deps.membersOf; groups?: typeof deps.groups; wake?: typeof deps.wake; wakeable?: (machineId: number) => boolean } = { membersOf: deps.membersOf, groups: deps.groups, wake: deps.wake };
   const p = (key: string, label: MessageKey) => registry.permission({ key, category: "perm.category.deployments", label });
   const perms = {
     launch: p("deploy.launch", "perm.deploy.launch"),
@@ -99,7 +99,8 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
     machines: { getById: (id) => deps.machines.getById(id), onChange: (l) => deps.machines.onChange(l) },
     membersOf: (g) => (hooks.membersOf ? hooks.membersOf(g) : []),
     wake: (ids) => (hooks.wake ? hooks.wake(ids) : undefined),
-    hasWake: () => !!hooks.wake,
+    // Only machines the wake can reach (a MAC known): the others wait for the machine at once.
+    hasWake: (id) => !!hooks.wake && (hooks.wakeable ? hooks.wakeable(id) : true),
     onUpdate: publish,
   });
 
@@ -501,8 +502,9 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
       hooks.membersOf = membersOf;
       hooks.groups = groups;
     },
-    useWake(wake: (machineIds: number[]) => void | Promise<void>) {
+    useWake(wake: (machineIds: number[]) => void | Promise<void>, wakeable?: (machineId: number) => boolean) {
       hooks.wake = wake;
+      hooks.wakeable = wakeable;
     },
     /** Deployments not finished that use this package (the packages feature refuses to delete it meanwhile). */
     usageOf: (packageRef: string) => engine.repo.usageOf(packageRef),

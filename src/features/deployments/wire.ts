@@ -26,6 +26,8 @@ export interface GroupsLike {
 
 export interface WakeLike {
   wake(viewer: Viewer | null, machineIds: number[], ip: string, who?: string): unknown;
+  /** Whether a wake can reach the machine at all (a MAC is known). */
+  wakeable?(machineId: number): boolean;
 }
 
 export function wireDeployments(d: Deployments, parts: { packages?: PackagesLike & { setUsage?(fn: (packageId: number) => number): void }; groups?: GroupsLike; wol?: WakeLike }): void {
@@ -46,6 +48,6 @@ export function wireDeployments(d: Deployments, parts: { packages?: PackagesLike
   }
   if (parts.wol) {
     const wol = parts.wol;
-    d.useWake(async (ids) => void (await wol.wake(null, ids, "", "deployment")));
+    d.useWake(async (ids) => void (await wol.wake(null, ids, "", "deployment")), wol.wakeable ? (id) => wol.wakeable!(id) : undefined);
   }
 }
