@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { agentBinary, launchChromium, startMedulla, tempDir, waitFor, type Chromium, type Medulla } from "./helpers.ts";
+import { agentBinary, enrollArgs, launchChromium, startMedulla, tempDir, waitFor, type Chromium, type Medulla } from "./helpers.ts";
 
 const PASSWORD = "Fleet-admin-2026";
 const STEP = 120_000;
@@ -60,7 +60,7 @@ describe("quick actions, system actions and the remote shell with a real agent",
     const login = await fetch(medulla.url("/api/v1/tokens"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "root", password: PASSWORD }), tls: { ca } });
     token = ((await login.json()) as { token: string }).token;
     const enrollment = await api<{ commands: Record<string, string> }>("POST", "/api/v1/enrollment-tokens", { name: "actions", maxUses: 1 });
-    const args = enrollment.json.commands.linux!.split("&&")[0]!.trim().split(/\s+/).slice(2);
+    const args = enrollArgs(enrollment.json.commands["linux-x64"] ?? Object.values(enrollment.json.commands)[0]!);
     const enroll = Bun.spawnSync([agentBinary, ...args, "--config", config], { stdout: "pipe", stderr: "pipe" });
     expect({ code: enroll.exitCode, out: enroll.stdout.toString() + enroll.stderr.toString() }).toMatchObject({ code: 0 });
     agent = Bun.spawn([agentBinary, "run", "--config", config], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, MEDULLA_AGENT_POWER_DRYRUN: "1", SHELL: "/bin/bash" } });
@@ -219,14 +219,18 @@ describe("quick actions, system actions and the remote shell with a real agent",
     await page.keyboard.press("Control+C");
     await page.keyboard.type("echo after-$((1+1))-ctrl-c\n");
     await waitFor("the shell back after Ctrl-C", async () => (await screen()).includes("after-2-ctrl-c"), 20_000);
-    // The pseudo-terminal follows the browser's size.
-    await page.setViewportSize({ width: 900, height: 600 });
-    const size = await page.evaluate(() => {
-      window.dispatchEvent(new Event("resize"));
+    // The pseudo-terminal follows the browser's size: once xterm.js has fitted the new
+    // viewport (the fit runs after the resize event, not during it), stty agrees with it.
+    const termSize = () => page.evaluate(() => {
       const t = (window as unknown as { medullaTerminal: { cols: number; rows: number } }).medullaTerminal;
       return `${t.rows} ${t.cols}`;
     });
-    await Bun.sleep(300);
+    const before = await termSize();
+    await page.setViewportSize({ width: 900, height: 600 });
+    await page.evaluate(() => window.dispatchEvent(new Event("resize")));
+    await waitFor("xterm.js fitted to the new viewport", async () => (await termSize()) !== before, 10_000);
+    await Bun.sleep(500);
+    const size = await termSize();
     await page.keyboard.type("echo size=$(stty size)\n");
     await waitFor("stty reports the new size", async () => (await screen()).includes(`size=${size}`), 20_000);
     // A full-screen program draws and quits.

@@ -16,7 +16,7 @@ import { loadConfig } from "../../src/config.ts";
 import type { Descriptor, Step } from "../../src/features/packages/descriptor.ts";
 import { createPackageSource, type PackagesLike } from "../../src/features/deployments/package-source.ts";
 import { startServer, type Running } from "../../src/server.ts";
-import { agentBinary, ensureBinary, freePort, launchChromium, tempDir, waitFor, type Chromium } from "./helpers.ts";
+import { agentBinary, enrollArgs, ensureBinary, freePort, launchChromium, tempDir, waitFor, type Chromium } from "./helpers.ts";
 
 const PASSWORD = "Deploy-admin-2026";
 const STEP = 120_000;
@@ -99,7 +99,7 @@ describe("deployments with the compiled agent", () => {
     const t = await fetch(`${base}/api/v1/tokens`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "root", password: PASSWORD }), tls: { ca } });
     token = ((await t.json()) as { token: string }).token;
     const enrollment = await api("POST", "/api/v1/enrollment-tokens", { name: "e2e", maxUses: 1 });
-    const args = (enrollment.commands.linux as string).split("&&")[0]!.trim().split(/\s+/).slice(2);
+    const args = enrollArgs((enrollment.commands["linux-x64"] ?? Object.values(enrollment.commands)[0]) as string);
     // Not spawnSync: the appliance answering it runs in this very process.
     const r = Bun.spawn([agentBinary, ...args, "--config", config], { stdout: "pipe", stderr: "pipe" });
     if ((await r.exited) !== 0) throw new Error(`enroll failed: ${await new Response(r.stdout).text()}${await new Response(r.stderr).text()}`);

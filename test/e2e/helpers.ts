@@ -377,3 +377,15 @@ export function visibleText(html: string): string {
     .replace(/\s+/g, " ")
     .trim();
 }
+
+/**
+ * The `enroll …` arguments of an enrollment command as the page or the API prints it (it may
+ * download the agent first, run under sudo, quote its values): what a test passes to the
+ * compiled agent, with its own `--config`.
+ */
+export function enrollArgs(command: string): string[] {
+  const step = command.split(/&&|;/).find((part) => /\senroll\s/.test(` ${part} `));
+  if (!step) throw new Error(`no enroll step in: ${command}`);
+  const words = step.trim().replace(/^sudo\s+/, "").split(/\s+/).slice(1);
+  return words.map((a) => a.replace(/^'(.*)'$/, "$1").replace(/^"(.*)"$/, "$1"));
+}
