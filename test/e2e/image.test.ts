@@ -143,6 +143,13 @@ describe.skipIf(Boolean(why))("appliance images", () => {
     expect(upgrade.output).toContain("rolled back: medulla 0.1.0 is running again");
     expect(upgrade.output).toMatch(/rc=1\n0\.1\.0\nactive/);
     expect((await vm.shell("head -c 4096 /dev/urandom > /root/junk; medulla-upgrade /root/junk; echo rc=$?")).output).toMatch(/does not run here[\s\S]*rc=1/);
+    // A binary that starts is taken: the previous one kept beside, a copy of the database
+    // made, the service back on the new binary (here a copy of the same build: the path an
+    // upgrade takes, without a second build of the appliance).
+    const good = await vm.shell(`cp /usr/lib/medulla/medulla /root/next-medulla; medulla-upgrade /root/next-medulla --timeout 600; echo "rc=$?"; ls /usr/lib/medulla/medulla.previous; ls -d /var/lib/medulla/upgrade-* | wc -l; systemctl is-active medulla.service`, 900_000);
+    expect(good.output).toContain("upgrading medulla 0.1.0 -> 0.1.0");
+    expect(good.output).toMatch(/medulla 0\.1\.0 is running \(previous binary kept as \/usr\/lib\/medulla\/medulla\.previous/);
+    expect(good.output).toMatch(/rc=0\n\/usr\/lib\/medulla\/medulla\.previous\n[12]\nactive/);
     expect((await after0(vm)).status).toBe(200);
 
     // Reboot: everything is still there, and the console no longer shows the old password.
