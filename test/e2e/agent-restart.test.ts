@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { agentBinary, startMedulla, tempDir, waitFor, type Medulla } from "./helpers.ts";
+import { agentBinary, runAgentProcess, startMedulla, tempDir, waitFor, type Medulla } from "./helpers.ts";
 
 const PASSWORD = "Restart-test-7";
 let medulla: Medulla;
@@ -19,15 +19,7 @@ async function api(method: string, path: string, json?: unknown) {
 }
 
 function runAgent() {
-  const proc = Bun.spawn([agentBinary, "run", "--config", config], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  for (const stream of [proc.stdout, proc.stderr]) {
-    void (async () => {
-      const decoder = new TextDecoder();
-      const reader = (stream as ReadableStream<Uint8Array>).getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) log.push(...decoder.decode(r.value).split("\n"));
-    })();
-  }
-  return proc;
+  return runAgentProcess(config, log);
 }
 
 describe("an agent restarted at once", () => {

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { agentBinary, launchChromium, startMedulla, tempDir, waitFor, type Chromium, type Medulla } from "./helpers.ts";
+import { agentBinary, runAgentProcess, launchChromium, startMedulla, tempDir, waitFor, type Chromium, type Medulla } from "./helpers.ts";
 
 const PASSWORD = "Fleet-admin-2026";
 const STEP = 90_000;
@@ -23,15 +23,7 @@ const agentLog: string[] = [];
 const problems: string[] = [];
 
 function runAgent() {
-  const proc = Bun.spawn([agentBinary, "run", "--config", config], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  for (const stream of [proc.stdout, proc.stderr]) {
-    void (async () => {
-      const decoder = new TextDecoder();
-      const reader = (stream as ReadableStream<Uint8Array>).getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) agentLog.push(...decoder.decode(r.value).split("\n"));
-    })();
-  }
-  return proc;
+  return runAgentProcess(config, agentLog);
 }
 
 async function stopAgent() {

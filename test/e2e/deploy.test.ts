@@ -16,7 +16,7 @@ import { loadConfig } from "../../src/config.ts";
 import type { Descriptor, Step } from "../../src/features/packages/descriptor.ts";
 import { createPackageSource, type PackagesLike } from "../../src/features/deployments/package-source.ts";
 import { startServer, type Running } from "../../src/server.ts";
-import { agentBinary, enrollArgs, ensureBinary, freePort, launchChromium, tempDir, waitFor, type Chromium } from "./helpers.ts";
+import { agentBinary, runAgentProcess, enrollArgs, ensureBinary, freePort, launchChromium, tempDir, waitFor, type Chromium } from "./helpers.ts";
 
 const PASSWORD = "Deploy-admin-2026";
 const STEP = 120_000;
@@ -58,15 +58,7 @@ const store: PackagesLike = {
 };
 
 function runAgent() {
-  const proc = Bun.spawn([agentBinary, "run", "--config", config, "--log-level", "debug"], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, MEDULLA_AGENT_REBOOT: "exit" } });
-  for (const stream of [proc.stdout, proc.stderr]) {
-    void (async () => {
-      const decoder = new TextDecoder();
-      const reader = (stream as ReadableStream<Uint8Array>).getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) agentLog.push(...decoder.decode(r.value).split("\n"));
-    })();
-  }
-  return proc;
+  return runAgentProcess(config, agentLog, { args: ["--log-level", "debug"], env: { MEDULLA_AGENT_REBOOT: "exit" } });
 }
 
 const api = async (method: string, path: string, body?: unknown) => {

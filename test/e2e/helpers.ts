@@ -389,3 +389,19 @@ export function enrollArgs(command: string): string[] {
   const words = step.trim().replace(/^sudo\s+/, "").split(/\s+/).slice(1);
   return words.map((a) => a.replace(/^'(.*)'$/, "$1").replace(/^"(.*)"$/, "$1"));
 }
+
+/**
+ * `medulla-agent run` on `config`, its stdout and stderr lines appended to `log` as they come
+ * (tests wait on them and print them when something fails).
+ */
+export function runAgentProcess(config: string, log: string[], opts: { args?: string[]; env?: Record<string, string> } = {}) {
+  const proc = Bun.spawn([agentBinary, "run", "--config", config, ...(opts.args ?? [])], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: opts.env ? { ...process.env, ...opts.env } : undefined });
+  for (const stream of [proc.stdout, proc.stderr]) {
+    void (async () => {
+      const decoder = new TextDecoder();
+      const reader = stream.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) log.push(...decoder.decode(r.value).split("\n"));
+    })();
+  }
+  return proc;
+}
