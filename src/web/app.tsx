@@ -242,16 +242,35 @@ export class Web {
   }
 }
 
+/** Bodies allowed past this size are streamed through a counter instead of buffered in memory. */
+const BUFFERED_BODY_MAX = 4 << 20;
+
 /**
- * The request with its body read up to `max` bytes, or `TooLarge`. A declared length is
- * trusted to refuse early; a body without one (chunked) is counted as it streams in.
+ * The request with its body limited to `max` bytes, or `TooLarge`. A declared length is
+ * trusted to refuse early. A body without one (chunked) is counted as it streams in: small
+ * limits read it whole here (form parsing wants the bytes anyway), large ones (uploads) pass
+ * it on as a stream that fails with `TooLarge` once past the limit, so a multi-gigabyte
+ * chunked upload goes to disk without sitting in memory first.
  */
-async function boundedBody(request: Request, max: number): Promise<Request> {
+export async function boundedBody(request: Request, max: number): Promise<Request> {
   if (!request.body) return request;
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     if (Number(declared) > max) throw new TooLarge();
     return request;
+  }
+  if (max > BUFFERED_BODY_MAX) {
+    let size = 0;
+    const counted = request.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          size += chunk.byteLength;
+          if (size > max) controller.error(new TooLarge());
+          else controller.enqueue(chunk);
+        },
+      }),
+    );
+    return new Request(request, { body: counted, duplex: "half" } as RequestInit);
   }
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -224,6 +224,21 @@ describe("hostile archives", () => {
     const res = await s.c.request("POST", "/api/v1/packages/import", { body: new Uint8Array(16), headers: { "content-type": "application/zip", "x-csrf-token": s.c.csrf, "content-length": String(10 * 1024 ** 4) } });
     expect(res.status).toBe(413);
   });
+  test("a chunked upload (no Content-Length) streams through to the package", async () => {
+    const m = multipart({ _csrf: s.c.csrf, origin: "upload", ...meta("Chunked") }, { name: "big.bin", data: new Uint8Array(5 << 20).fill(7) });
+    let i = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (i >= m.body.length) return c.close();
+        c.enqueue(m.body.slice(i, i + 100_000));
+        i += 100_000;
+      },
+    });
+    const res = await s.c.request("POST", "/packages/new", { body, headers: { "content-type": m.type } });
+    expect(res.status).toBeLessThan(400);
+    const row = s.db.query<{ size: number }, []>("SELECT size FROM package_files WHERE path = 'big.bin'").get();
+    expect(row?.size).toBe(5 << 20);
+  });
 });
 
 describe("zip limits", () => {

@@ -6,6 +6,7 @@
  * against a size limit as it arrives. Text fields are bounded in number and size.
  */
 import { createWriteStream, rmSync } from "node:fs";
+import { TooLarge } from "../../errors.ts";
 
 export class UploadError extends Error {
   constructor(
@@ -208,6 +209,7 @@ async function parseMultipart(body: AsyncIterable<Uint8Array>, boundary: string,
   } catch (err) {
     if (sink) await (sink as Sink).abort();
     else if (file) rmSync(tempPath, { force: true });
+    if (err instanceof TooLarge) throw new UploadError("too_large", "the request body is larger than allowed");
     throw err instanceof UploadError ? err : new UploadError("malformed", (err as Error).message.slice(0, 200));
   }
   return { fields: { ...fields }, file };
