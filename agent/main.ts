@@ -29,13 +29,13 @@ usage:
   medulla-agent install [--dry-run]
   medulla-agent uninstall [--dry-run]
   medulla-agent simulate --server HOST[:PORT] --ca-file PEM (--credentials FILE | --count N --password P --domain D)
-                         [--prefix sim] [--rate 50] [--server-jid JID] [--hold SECONDS] [--pings 1] [--spread auto|on|off]
+                         [--prefix sim] [--rate 50] [--server-jid JID] [--hold SECONDS] [--pings 1] [--spread auto|on|off] [--client lean|xmppjs]
   medulla-agent version
 
 every command takes --config PATH (default ${resolveConfigPath(undefined, {})}; or MEDULLA_AGENT_CONFIG)`;
 
 const KNOWN = {
-  values: ["config", "server", "token", "ca", "log-level", "count", "prefix", "credentials", "password", "domain", "server-jid", "ca-file", "rate", "hold", "pings", "spread", "timeout"],
+  values: ["config", "server", "token", "ca", "log-level", "count", "prefix", "credentials", "password", "domain", "server-jid", "ca-file", "rate", "hold", "pings", "spread", "timeout", "client"],
   booleans: ["force", "json", "dry-run", "help", "print"],
 };
 
@@ -173,6 +173,8 @@ async function cmdSimulate(args: ParsedArgs): Promise<number> {
   }
   const spread = flag(args, "spread") ?? "auto";
   if (!["auto", "on", "off"].includes(spread)) throw new UsageError("--spread must be auto, on or off");
+  const client = flag(args, "client") ?? "lean";
+  if (client !== "lean" && client !== "xmppjs") throw new UsageError("--client must be lean or xmppjs");
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
   const summary = await simulate(
@@ -189,6 +191,7 @@ async function cmdSimulate(args: ParsedArgs): Promise<number> {
       pingSamples: intFlag(args, "pings", 1, 0, 100),
       spread: spread === "on" || (spread === "auto" && process.platform === "linux" && isLoopback(host) && host !== "::1"),
       timeoutMs: intFlag(args, "timeout", 20, 1, 600) * 1000,
+      client,
     },
     (line) => process.stderr.write(`${line}\n`),
     stop.signal,

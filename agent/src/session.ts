@@ -13,8 +13,20 @@ import { handleBody, type HandlerContext } from "./handlers.ts";
 import type { Logger } from "./log.ts";
 import { xml, type Element, type XmppClient } from "./xmpp/client.ts";
 
+/** What a session needs of its connection: the agent's client, or the simulator's lean one. */
+export interface SessionClient {
+  entity: {
+    on(event: "stanza", fn: (stanza: Element) => void): unknown;
+    on(event: "disconnect", fn: () => void): unknown;
+    off(event: "stanza", fn: (stanza: Element) => void): unknown;
+    off(event: "disconnect", fn: () => void): unknown;
+    send(stanza: Element): Promise<unknown>;
+  };
+  ping(timeoutMs?: number): Promise<number>;
+}
+
 export interface SessionOptions {
-  client: XmppClient;
+  client: SessionClient | XmppClient;
   serverJid: string;
   ctx: HandlerContext;
   log: Logger;

@@ -58,6 +58,10 @@ const DOMAIN = "localhost";
 const PASSWORD = "bench-agent-password";
 const BOT_PASSWORD = "bench-bot-password";
 const ITERATIONS = 4096;
+/** BENCH_XMPP_CLIENT=xmppjs plays the agents with the agent's own xmpp.js client instead of the lean one. */
+const CLIENT = process.env.BENCH_XMPP_CLIENT === "xmppjs" ? "xmppjs" : "lean";
+/** BENCH_XMPP_PROFILE=DIR: the relay and the simulators write Bun CPU profiles (markdown) there. */
+const PROFILE = process.env.BENCH_XMPP_PROFILE ? [`--cpu-prof-md`, `--cpu-prof-dir=${process.env.BENCH_XMPP_PROFILE}`] : [];
 
 function envList(name: string, dflt: number[]): number[] {
   const raw = process.env[name];
@@ -133,7 +137,7 @@ interface Server {
 
 async function startOurs(files: Files, n: number): Promise<Server> {
   const dir = mkdtempSync(join(files.dir, "relay-"));
-  const child = spawnChild([process.execPath, join(import.meta.dir, "xmpp", "relay-server.ts"), "serve", "--dir", dir, "--cert", files.cert, "--key", files.key, "--count", String(n), "--password", PASSWORD, "--domain", DOMAIN, "--iterations", String(ITERATIONS), "--workers", "2"], { label: "relay-server", cwd: ROOT });
+  const child = spawnChild([process.execPath, ...PROFILE, join(import.meta.dir, "xmpp", "relay-server.ts"), "serve", "--dir", dir, "--cert", files.cert, "--key", files.key, "--count", String(n), "--password", PASSWORD, "--domain", DOMAIN, "--iterations", String(ITERATIONS), "--workers", "2"], { label: "relay-server", cwd: ROOT });
   try {
     const accounts = JSON.parse(await child.waitLine((l) => l.includes('"accounts"'), 60_000 + n * 20, "the accounts")) as { ms: number; count: number };
     if (accounts.count !== n) throw new Error(`relay-server created ${accounts.count} accounts, not ${n}`);
@@ -205,7 +209,7 @@ async function marginal(files: Files, server: Server, n: number, extra: number, 
   writeFileSync(credFile, JSON.stringify(Array.from({ length: extra }, (_, i) => ({ jid: `sim-${n + i + 1}@${DOMAIN}`, password: PASSWORD }))));
   let done = 0;
   const sim = spawnChild(
-    [process.execPath, "--preload", join(import.meta.dir, "xmpp", "simulate-guard.ts"), join(ROOT, "agent/main.ts"), "simulate", "--server", `127.0.0.1:${server.port}`, "--ca-file", files.ca, "--credentials", credFile, "--prefix", "extra", "--domain", DOMAIN, "--server-jid", server.serverJid, "--rate", String(rate / 2), "--spread", "auto", "--hold", "3600", "--pings", "0", "--timeout", String(timeoutS)],
+    [process.execPath, "--preload", join(import.meta.dir, "xmpp", "simulate-guard.ts"), join(ROOT, "agent/main.ts"), "simulate", "--server", `127.0.0.1:${server.port}`, "--ca-file", files.ca, "--credentials", credFile, "--prefix", "extra", "--domain", DOMAIN, "--server-jid", server.serverJid, "--rate", String(rate / 2), "--spread", "auto", "--hold", "3600", "--pings", "0", "--timeout", String(timeoutS), "--client", CLIENT],
     {
       label: "simulate-extra", cwd: ROOT,
       onErr(line) {
@@ -260,7 +264,7 @@ async function measure(files: Files, n: number, start: typeof startOurs, rate: n
       const credFile = join(files.dir, `credentials-${c}.json`);
       writeFileSync(credFile, JSON.stringify(mine));
       const child = spawnChild(
-        [process.execPath, "--preload", join(import.meta.dir, "xmpp", "simulate-guard.ts"), join(ROOT, "agent/main.ts"), "simulate", "--server", `127.0.0.1:${server.port}`, "--ca-file", files.ca, "--credentials", credFile, "--prefix", `sim${c}`, "--domain", DOMAIN, "--server-jid", server.serverJid, "--rate", String(rate / clients), "--spread", "auto", "--hold", "3600", "--pings", "1", "--timeout", String(timeoutS)],
+        [process.execPath, ...PROFILE, "--preload", join(import.meta.dir, "xmpp", "simulate-guard.ts"), join(ROOT, "agent/main.ts"), "simulate", "--server", `127.0.0.1:${server.port}`, "--ca-file", files.ca, "--credentials", credFile, "--prefix", `sim${c}`, "--domain", DOMAIN, "--server-jid", server.serverJid, "--rate", String(rate / clients), "--spread", "auto", "--hold", "3600", "--pings", "1", "--timeout", String(timeoutS), "--client", CLIENT],
         {
           label: `simulate-${c}`, cwd: ROOT,
           onErr(line) {
@@ -396,7 +400,7 @@ export default async function xmpp(report: Report): Promise<void> {
     writeFileSync(files.cert, certs.cert);
     writeFileSync(files.key, certs.key);
     writeFileSync(files.ca, certs.caCert);
-    note(`counts ${counts.join(", ")}, ramp ${rate}/s, client timeout ${timeoutS} s, SCRAM-SHA-256 ${ITERATIONS} rounds, ${clients} simulate process(es), 2 cores shared by clients and server`);
+    note(`counts ${counts.join(", ")}, ramp ${rate}/s, client timeout ${timeoutS} s, SCRAM-SHA-256 ${ITERATIONS} rounds, ${clients} simulate process(es) with the ${CLIENT} client, 2 cores shared by clients and server`);
     for (const n of counts) {
       const runs: Partial<Record<"medulla" | "prosody", Run>> = {};
       for (const [key, start] of [["medulla", startOurs], ["prosody", startProsody]] as const) {

@@ -165,6 +165,31 @@ describe("@xmpp/client", () => {
     shared.relay.accounts.enable("mallory");
   });
 
+  test("a client that stops reading is dropped once its send queue passes the limit; the others go on", async () => {
+    const tight = await startRelay({ maxSendBufferBytes: 256 * 1024 });
+    const [sleeper, awake] = [client(tight.port, "dave", { resource: "asleep" }), client(tight.port, "carol", { resource: "awake" })];
+    await Promise.all([sleeper.start(), awake.start()]);
+    const online = Promise.all([presenceOf(tight, `dave@${DOMAIN}`, true), presenceOf(tight, `carol@${DOMAIN}`, true)]);
+    await Promise.all([sleeper.send(xmppjs.xml("presence")), awake.send(xmppjs.xml("presence"))]);
+    await online;
+    // The TLS socket under xmpp.js's wrapper: paused, it no longer reads from the kernel.
+    (sleeper as unknown as { socket: { socket: { pause(): void } } }).socket.socket.pause();
+    const gone = presenceOf(tight, `dave@${DOMAIN}`, false);
+    const payload = "x".repeat(100_000);
+    let sent = 0;
+    // Loopback buffers hold a few MB; 64 MB is far past them and the 256 KiB queue.
+    while (tight.relay.channel.isOnline(`dave@${DOMAIN}`) && sent < 640) {
+      tight.relay.channel.send(`dave@${DOMAIN}/asleep`, request("ping", { payload }));
+      sent++;
+      if (sent % 20 === 0) await Bun.sleep(1);
+    }
+    await gone;
+    expect(tight.logs.map((l) => l.msg)).toContain("xmpp client does not read; dropped");
+    expect(tight.relay.channel.isOnline(`carol@${DOMAIN}`)).toBe(true);
+    answerRequests(awake, SERVER_JID, { time: 5678 });
+    expect((await tight.relay.channel.request(`carol@${DOMAIN}/awake`, request("ping"), 5_000)).data).toEqual({ time: 5678 });
+  });
+
   test("an oversize stanza and an entity trick drop only their sender", async () => {
     const [big, trick, bystander] = [client(shared.port, "alice", { resource: "big" }), client(shared.port, "bob", { resource: "trick" }), client(shared.port, "carol", { resource: "calm" })];
     answerRequests(bystander, SERVER_JID, { time: 7 });

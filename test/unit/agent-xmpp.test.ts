@@ -17,6 +17,7 @@ import { runAgent } from "../../agent/src/run.ts";
 import { simulate } from "../../agent/src/simulate.ts";
 import { readState } from "../../agent/src/state.ts";
 import { createXmppClient, xml, type Element } from "../../agent/src/xmpp/client.ts";
+import { createLeanClient } from "../../agent/src/xmpp/lean.ts";
 
 const prosody = Bun.which("prosody");
 const prosodyctl = Bun.which("prosodyctl");
@@ -166,20 +167,33 @@ describe.skipIf(!prosody || !prosodyctl)("agent against Prosody", () => {
     expect(await readState(join(dir, "agent.state.json"))).toMatchObject({ state: "stopped", machineId: 42, pid: process.pid });
   }, 30_000);
 
-  test("simulate: 20 agents log in, announce and measure the ping", async () => {
-    const srv = await fakeServer();
-    const credentials = Array.from({ length: 20 }, () => ({ jid: "agent@localhost", password: "pw-agent" }));
-    const progress: string[] = [];
-    const summary = await simulate(
-      { credentials, prefix: "sim", host: "127.0.0.1", port, serverJid: "server@localhost", ca: certs.caCert, ratePerSec: 200, holdMs: 0, spread: process.platform === "linux", pingSamples: 2 },
-      (l) => progress.push(l),
-      new AbortController().signal,
-    );
-    expect(summary).toMatchObject({ count: 20, online: 20, failed: 0, failures: {}, announced: 20, announceFailed: 0 });
-    expect(summary.rttMs.samples).toBe(40);
-    expect(summary.loginMs.p50).toBeGreaterThan(0);
-    await srv.c.stop();
-  }, 30_000);
+  for (const client of ["lean", "xmppjs"] as const) {
+    test(`simulate (${client} client): 20 agents log in, announce and measure the ping`, async () => {
+      const srv = await fakeServer();
+      const credentials = Array.from({ length: 20 }, () => ({ jid: "agent@localhost", password: "pw-agent" }));
+      const progress: string[] = [];
+      const summary = await simulate(
+        { credentials, prefix: "sim", host: "127.0.0.1", port, serverJid: "server@localhost", ca: certs.caCert, ratePerSec: 200, holdMs: 0, spread: process.platform === "linux", pingSamples: 2, client },
+        (l) => progress.push(l),
+        new AbortController().signal,
+      );
+      expect(summary).toMatchObject({ count: 20, online: 20, failed: 0, failures: {}, announced: 20, announceFailed: 0 });
+      expect(summary.rttMs.samples).toBe(40);
+      expect(summary.loginMs.p50).toBeGreaterThan(0);
+      await srv.c.stop();
+    }, 30_000);
+  }
+
+  test("the simulator's lean client refuses a wrong password and a wrong CA too", async () => {
+    const bad = createLeanClient({ host: "127.0.0.1", port, domain: "localhost", username: "agent", password: "nope", ca: certs.caCert });
+    await expect(bad.start()).rejects.toThrow(/authentication failed \(not-authorized\)/);
+    await bad.stop();
+    const other = await ensureCertificates(join(dir, "other-lean"), { dns: ["localhost"], ips: [] });
+    const wrongCa = createLeanClient({ host: "127.0.0.1", port, domain: "localhost", username: "agent", password: "pw-agent", ca: other.caCert });
+    wrongCa.entity.on("error", () => undefined);
+    await expect(wrongCa.start()).rejects.toThrow(/certificate/);
+    await wrongCa.stop();
+  });
 
   test("a wrong password and a wrong CA are refused", async () => {
     const bad = createXmppClient({ host: "127.0.0.1", port, domain: "localhost", username: "agent", password: "nope", ca: certs.caCert });

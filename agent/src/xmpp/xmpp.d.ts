@@ -17,6 +17,12 @@ declare module "@xmpp/xml" {
     toString(): string;
   }
   type Child = Element | string | undefined | null | false;
+  /** Streaming parser: "start" (the stream header), "element" (each top-level child), "end", "error". */
+  export class Parser {
+    write(data: string): void;
+    on(event: "start" | "element" | "end", fn: (el: Element) => void): this;
+    on(event: "error", fn: (err: Error) => void): this;
+  }
   function xml(name: string, attrs?: Record<string, unknown> | null, ...children: (Child | Child[])[]): Element;
   export default xml;
 }

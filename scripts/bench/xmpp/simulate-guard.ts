@@ -28,3 +28,6 @@ process.on("unhandledRejection", (reason) => {
 process.on("exit", () => {
   if (dropped) process.stderr.write(`simulate-guard: dropped ${dropped} unhandled socket-error or timeout rejections of logins already counted as failed\n`);
 });
+// A TERM from the suite ends the simulator through exit(), so a CPU profile asked for with
+// BENCH_XMPP_PROFILE is written (Bun writes it on exit, not when killed by a signal).
+process.on("SIGTERM", () => process.exit(0));
