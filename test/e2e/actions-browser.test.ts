@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { agentBinary, enrollArgs, launchChromium, startMedulla, tempDir, waitFor, type Chromium, type Medulla } from "./helpers.ts";
+import { agentBinary, enrollArgs, launchChromium, openPage, signIn, startMedulla, tempDir, waitFor, type Chromium, type Medulla } from "./helpers.ts";
 
 const PASSWORD = "Fleet-admin-2026";
 const STEP = 120_000;
@@ -77,17 +77,8 @@ describe("quick actions, system actions and the remote shell with a real agent",
     }, 60_000);
 
     browser = await launchChromium();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(20_000);
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(`${page.url()}: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => problems.push(`${page.url()}: ${e.message}`));
-    await page.goto(medulla.url("/login"));
-    await page.locator("#login").fill("root");
-    await page.locator("#password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Se connecter" }).click();
-    await page.waitForURL((u) => u.pathname === "/");
+    ({ page } = await openPage(browser, { problems, timeoutMs: 20_000 }));
+    await signIn(page, medulla, "root", PASSWORD);
   }, STEP);
 
   afterAll(async () => {

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { agentBinary, runAgentProcess, launchChromium, startMedulla, tempDir, waitFor, type Chromium, type Medulla } from "./helpers.ts";
+import { agentBinary, runAgentProcess, launchChromium, openPage, startMedulla, tempDir, waitFor, type Chromium, type Medulla } from "./helpers.ts";
 
 const PASSWORD = "Fleet-admin-2026";
 const STEP = 90_000;
@@ -39,12 +39,7 @@ describe("an agent calling home, seen in Chromium", () => {
   beforeAll(async () => {
     medulla = await startMedulla({ args: ["--bind", "127.0.0.1", "--admin-password", PASSWORD] });
     browser = await launchChromium();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(`${page.url()}: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => problems.push(`${page.url()}: ${e.message}`));
+    ({ page } = await openPage(browser, { problems }));
   }, STEP);
 
   afterAll(async () => {

@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 
 export const root = join(import.meta.dir, "..", "..");
 export const binary = join(root, "dist", "medulla");
@@ -363,6 +363,44 @@ export async function launchChromium(opts: { locale?: string } = {}): Promise<Ch
       profile[Symbol.dispose]();
     },
   };
+}
+
+export interface WatchedPage {
+  page: Page;
+  /** Script errors, console errors (CSP violations among them) and 5xx answers, with the page's URL. */
+  problems: string[];
+}
+
+/**
+ * The browser's first tab, watched: Content-Security-Policy violations reported as console
+ * errors, console errors and uncaught script errors, and server errors (5xx), all gathered
+ * in `problems` (or the array given) for the test to check at the end. `ignore` spares console lines a test
+ * provokes on purpose (say, a refused form's 422).
+ */
+export async function openPage(browser: Chromium, opts: { timeoutMs?: number; ignore?: RegExp; problems?: string[] } = {}): Promise<WatchedPage> {
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  const problems = opts.problems ?? [];
+  page.setDefaultTimeout(opts.timeoutMs ?? 15_000);
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+  });
+  page.on("console", (m) => {
+    if (m.type() === "error" && !opts.ignore?.test(m.text())) problems.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`${page.url()}: ${e.message}`));
+  page.on("response", (res) => {
+    if (res.status() >= 500) problems.push(`${res.status()} ${res.url()}`);
+  });
+  return { page, problems };
+}
+
+/** Signs in through the sign-in page (French labels) and waits for the dashboard. */
+export async function signIn(page: Page, medulla: Medulla, login: string, password: string): Promise<void> {
+  await page.goto(medulla.url("/login"));
+  await page.locator("#login").fill(login);
+  await page.locator("#password").fill(password);
+  await page.getByRole("button", { name: "Se connecter" }).click();
+  await page.waitForURL((u) => u.pathname === "/");
 }
 
 /** The text a reader sees in an HTML page: tags dropped, entities decoded, spaces collapsed. */

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { fixtureText } from "../fixtures/inventory/factory.ts";
-import { launchChromium, startMedulla, waitFor, type Chromium, type Medulla } from "./helpers.ts";
+import { launchChromium, openPage, signIn, startMedulla, waitFor, type Chromium, type Medulla } from "./helpers.ts";
 
 const PASSWORD = "Inventory-admin-2026";
 const STEP = 60_000;
@@ -35,21 +35,8 @@ describe("the inventory in Chromium", () => {
       await res.arrayBuffer();
     }
     browser = await launchChromium();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
-    // Report Content-Security-Policy violations as errors, whatever the console says.
-    await page.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-    });
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(`${page.url()}: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => problems.push(`${page.url()}: ${e.message}`));
-    await page.goto(medulla.url("/login"));
-    await page.locator("#login").fill("root");
-    await page.locator("#password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Se connecter" }).click();
-    await page.waitForURL((u) => u.pathname === "/");
+    ({ page } = await openPage(browser, { problems }));
+    await signIn(page, medulla, "root", PASSWORD);
   }, STEP);
 
   afterAll(async () => {

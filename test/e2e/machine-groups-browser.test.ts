@@ -13,7 +13,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { fixtureText } from "../fixtures/inventory/factory.ts";
-import { launchChromium, startMedulla, tempDir, waitFor, type Chromium, type Medulla, type TempDir } from "./helpers.ts";
+import { launchChromium, openPage, signIn, startMedulla, tempDir, waitFor, type Chromium, type Medulla, type TempDir } from "./helpers.ts";
 
 const PASSWORD = "Groups-admin-2026";
 const STEP = 60_000;
@@ -39,21 +39,9 @@ describe("machine groups in Chromium", () => {
     }
     tmp = tempDir("medulla-mg-");
     browser = await launchChromium();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(15_000);
-    await page.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-    });
-    page.on("console", (m) => {
-      // The refused import answers 422 on purpose: the browser logs the status, not a fault.
-      if (m.type() === "error" && !/status of 422/.test(m.text())) problems.push(`${page.url()}: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => problems.push(`${page.url()}: ${e.message}`));
-    await page.goto(medulla.url("/login"));
-    await page.locator("#login").fill("root");
-    await page.locator("#password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Se connecter" }).click();
-    await page.waitForURL((u) => u.pathname === "/");
+    // The refused import answers 422 on purpose: the browser logs the status, not a fault.
+    ({ page } = await openPage(browser, { problems, ignore: /status of 422/ }));
+    await signIn(page, medulla, "root", PASSWORD);
   }, STEP);
 
   afterAll(async () => {
