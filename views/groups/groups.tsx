@@ -8,6 +8,7 @@ import type { T } from "../../src/i18n/index.ts";
 import { CsrfField, Select, TextField, type Option } from "../shell/form.tsx";
 import { ListHead } from "../shell/list-head.tsx";
 import { Alert, when } from "../shell/layout.tsx";
+import { EmptyList, MorePager } from "../shell/list-parts.tsx";
 
 export interface GroupRowView {
   id: number;
@@ -42,11 +43,7 @@ export function GroupsPage(props: GroupsTableProps & { notice?: string }) {
 export function GroupsTable(props: GroupsTableProps) {
   const { t } = props;
   if (props.rows.length === 0) {
-    return (
-      <div id="groups-table" class="empty-state" safe>
-        {props.search ? t("groups.noMatch") : t("groups.empty")}
-      </div>
-    );
+    return <EmptyList id="groups-table" search={props.search} empty={t("groups.empty")} noMatch={t("groups.noMatch")} />;
   }
   const q = props.search ? `&q=${encodeURIComponent(props.search)}` : "";
   return (
@@ -89,13 +86,7 @@ export function GroupsTable(props: GroupsTableProps) {
           ))}
         </tbody>
       </table>
-      {when(props.next !== null, () => (
-        <nav class="pager">
-          <a href={`/groups?after=${encodeURIComponent(props.next!)}${q}`} hx-get={`/groups?after=${encodeURIComponent(props.next!)}${q}`} hx-target="#groups-table" hx-swap="outerHTML" safe>
-            {t("users.more")}
-          </a>
-        </nav>
-      ))}
+      <MorePager href={props.next === null ? null : `/groups?after=${encodeURIComponent(props.next!)}${q}`} target="#groups-table" label={t("users.more")} />
     </div>
   );
 }

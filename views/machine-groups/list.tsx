@@ -6,6 +6,7 @@
 import type { T } from "../../src/i18n/index.ts";
 import { ListHead } from "../shell/list-head.tsx";
 import { when } from "../shell/layout.tsx";
+import { EmptyList, MorePager } from "../shell/list-parts.tsx";
 
 export interface GroupListRow {
   id: number;
@@ -49,11 +50,7 @@ export const kindLabel = (t: T, kind: "static" | "dynamic", origin: "manual" | "
 export function MachineGroupsTable(props: GroupsTableProps) {
   const { t } = props;
   if (props.rows.length === 0) {
-    return (
-      <div id="mgroups-table" class="empty-state" safe>
-        {props.search ? t("mgroups.noMatch") : t("mgroups.empty")}
-      </div>
-    );
+    return <EmptyList id="mgroups-table" search={props.search} empty={t("mgroups.empty")} noMatch={t("mgroups.noMatch")} />;
   }
   const q = props.search ? `&q=${encodeURIComponent(props.search)}` : "";
   return (
@@ -96,13 +93,7 @@ export function MachineGroupsTable(props: GroupsTableProps) {
           ))}
         </tbody>
       </table>
-      {when(props.next !== null, () => (
-        <nav class="pager">
-          <a href={`/machine-groups?after=${encodeURIComponent(props.next!)}${q}`} hx-get={`/machine-groups?after=${encodeURIComponent(props.next!)}${q}`} hx-target="#mgroups-table" hx-swap="outerHTML" safe>
-            {t("mgroups.more")}
-          </a>
-        </nav>
-      ))}
+      <MorePager href={props.next === null ? null : `/machine-groups?after=${encodeURIComponent(props.next!)}${q}`} target="#mgroups-table" label={t("mgroups.more")} />
     </div>
   );
 }

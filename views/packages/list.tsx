@@ -6,6 +6,7 @@
 import type { T } from "../../src/i18n/index.ts";
 import { CsrfField } from "../shell/form.tsx";
 import { Alert, when } from "../shell/layout.tsx";
+import { EmptyList } from "../shell/list-parts.tsx";
 
 export interface PackageListRow {
   id: number;
@@ -97,9 +98,7 @@ export function PackagesTable(props: PackagesTableProps) {
         {t("packages.count", { count: props.total })}
       </p>
       {when(props.rows.length === 0, () => (
-        <div class="empty-state" safe>
-          {query.q ? t("packages.noMatch") : t("packages.empty")}
-        </div>
+        <EmptyList search={query.q} empty={t("packages.empty")} noMatch={t("packages.noMatch")} />
       ))}
       {when(props.rows.length > 0, () => (
         <table class="data" id="packages-list">

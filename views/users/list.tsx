@@ -6,6 +6,7 @@
 import type { T } from "../../src/i18n/index.ts";
 import { ListHead } from "../shell/list-head.tsx";
 import { when } from "../shell/layout.tsx";
+import { EmptyList, MorePager } from "../shell/list-parts.tsx";
 
 export interface UserRowView {
   id: number;
@@ -43,11 +44,7 @@ export function UsersPage(props: UsersTableProps & { notice?: string }) {
 export function UsersTable(props: UsersTableProps) {
   const { t } = props;
   if (props.rows.length === 0) {
-    return (
-      <div id="users-table" class="empty-state" safe>
-        {props.search ? t("users.noMatch") : t("users.empty")}
-      </div>
-    );
+    return <EmptyList id="users-table" search={props.search} empty={t("users.empty")} noMatch={t("users.noMatch")} />;
   }
   const q = props.search ? `&q=${encodeURIComponent(props.search)}` : "";
   return (
@@ -102,13 +99,7 @@ export function UsersTable(props: UsersTableProps) {
           ))}
         </tbody>
       </table>
-      {when(props.next !== null, () => (
-        <nav class="pager">
-          <a href={`/users?after=${props.next}${q}`} hx-get={`/users?after=${props.next}${q}`} hx-target="#users-table" hx-swap="outerHTML" hx-push-url="true" safe>
-            {t("users.more")}
-          </a>
-        </nav>
-      ))}
+      <MorePager href={props.next === null ? null : `/users?after=${props.next}${q}`} target="#users-table" label={t("users.more")} />
     </div>
   );
 }
