@@ -137,7 +137,6 @@ export function createEngine(deps: EngineDeps) {
   });
   /** Push runs: the plan then the files, read from the store. */
   function startPush(d: DeploymentRow, t: TargetRow, jid: string, os: string): void {
-    if (pusher.active(t.id)) return;
     const plan = planFor(d.plan, os, d.id);
     if ("error" in plan) return;
     const items: PushItem[] = [{ sha256: plan.sha256, size: Buffer.byteLength(plan.json), kind: "plan", label: "plan", read: async (a, b) => new Uint8Array(Buffer.from(plan.json).subarray(a, b)) }];

@@ -150,14 +150,29 @@ export function createPusher(deps: PushDeps) {
     }
   }
 
+  /** Asked for while a session of the same run was still going (a reconnection): started when it ends. */
+  const again = new Map<number, PushJob>();
+  function start(job: PushJob): void {
+    running.set(job.targetId, job.runId);
+    void run(job).finally(() => {
+      if (running.get(job.targetId) === job.runId) running.delete(job.targetId);
+      const next = again.get(job.targetId);
+      again.delete(job.targetId);
+      if (next && !running.has(next.targetId) && deps.stillWanted(next.targetId, next.runId)) start(next);
+    });
+  }
+
   return {
-    /** Starts pushing a run's files unless that run is already being pushed. */
+    /**
+     * Starts pushing a run's files unless that run is already being pushed; then, once that
+     * session ends, a new one starts (the agent came back while the old one was stalling).
+     */
     ensure(job: PushJob): boolean {
-      if (running.get(job.targetId) === job.runId) return false;
-      running.set(job.targetId, job.runId);
-      void run(job).finally(() => {
-        if (running.get(job.targetId) === job.runId) running.delete(job.targetId);
-      });
+      if (running.get(job.targetId) === job.runId) {
+        again.set(job.targetId, job);
+        return false;
+      }
+      start(job);
       return true;
     },
     active: (targetId: number) => running.has(targetId),
