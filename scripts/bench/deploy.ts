@@ -60,7 +60,7 @@ async function pushClient(o: { port: number; domain: string; serverJid: string; 
       out = { ok };
       if (s.sha === o.sha256) o.onDone(ok);
     } else if (env.action.startsWith("result")) return;
-    void client.entity.send(xml("message", { to: st.attrs.from, type: "chat" }, xml("body", {}, JSON.stringify(reply(env, out)))));
+    client.entity.send(xml("message", { to: st.attrs.from, type: "chat" }, xml("body", {}, JSON.stringify(reply(env, out))))).catch(() => undefined);
   });
   return client;
 }
@@ -134,9 +134,11 @@ export default async function deploy(report: Report): Promise<void> {
       const p = info.push;
       const creds = info.creds.slice(0, PUSH_AGENTS);
       // The peer first: the same bytes pulled over HTTPS by as many clients.
+      const pullCpu0 = cpuSeconds(child.pid);
       const t0 = performance.now();
       await Promise.all(creds.map((c) => pull(`${info.url}/api/v1/agents/files/${p.sha256}`, auth(c), ca, p.sha256, p.size, 0)));
       const pullSeconds = (performance.now() - t0) / 1000;
+      const pullCpu = cpuSeconds(child.pid) - pullCpu0;
       let done = 0;
       let bad = 0;
       let finished: () => void = () => {};
@@ -156,7 +158,7 @@ export default async function deploy(report: Report): Promise<void> {
         const cpu = cpuSeconds(child.pid) - cpu0;
         if (bad) console.error(`deploy bench: ${bad} push client(s) got a wrong SHA-256`);
         report({ name: `deploy push ${PUSH_MB} MB to ${creds.length} agents over XMPP, wall time-lower-better`, value: pushSeconds, unit: "s", peer: { name: "the same pulled over HTTPS", value: pullSeconds } });
-        report({ name: `deploy push ${PUSH_MB} MB to ${creds.length} agents over XMPP, appliance CPU-lower-better`, value: cpu, unit: "CPU s", peer: { name: "wall time", value: pushSeconds, unit: "s" } });
+        report({ name: `deploy push ${PUSH_MB} MB to ${creds.length} agents over XMPP, appliance CPU-lower-better`, value: cpu, unit: "CPU s", peer: { name: "the same pulled over HTTPS", value: pullCpu } });
       } finally {
         await Promise.all(clients.map((c) => c.stop(2000)));
       }

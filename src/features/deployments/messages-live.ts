@@ -1,6 +1,6 @@
 /**
  * @module deployments/messages-live
- * Strings of a running step's live output and of push transfers on the follow page,
+ * Strings of a running step's live output on the follow page and in the machine's log,
  * French first; English typed against it.
  */
 export const fr = {
@@ -8,7 +8,6 @@ export const fr = {
   "deploy.live.omitted": "… {n} ligne(s) omise(s) …",
   "deploy.live.capped": "… sortie en direct plafonnée : la fin arrive avec le résultat de l'étape …",
   "deploy.live.log": "sortie en direct (étape {step}, exécution {exec})",
-  "deploy.push.progress": "{done} / {total} octets envoyés par XMPP",
 };
 
 export const en: Record<keyof typeof fr, string> = {
@@ -16,5 +15,4 @@ export const en: Record<keyof typeof fr, string> = {
   "deploy.live.omitted": "… {n} line(s) omitted …",
   "deploy.live.capped": "… live output capped: the end comes with the step's result …",
   "deploy.live.log": "live output (step {step}, execution {exec})",
-  "deploy.push.progress": "{done} / {total} bytes sent over XMPP",
 };
