@@ -198,22 +198,26 @@ describe("the engine with push deployments", () => {
     const db = openDatabase(":memory:");
     const clock = new ManualClock(Date.UTC(2026, 5, 1, 10));
     const sent: Envelope[] = [];
+    const handlers: ((from: string, env: Envelope) => void)[] = [];
+    const listeners: ((m: any, change: any) => void)[] = [];
     const channel: AgentChannel = {
       serverJid: "medulla@test",
       send: (_jid, env) => (sent.push(env), true),
       request: async (_jid, env) => (sent.push(env), answer(env)),
-      onMessage: () => {}, onPresence: () => {}, isOnline: () => true, online: () => ["pc1@test"], disconnect: () => {},
+      onMessage: (h) => void handlers.push(h), onPresence: () => {}, isOnline: () => true, online: () => ["pc1@test"], disconnect: () => {},
     };
     const machines = machinesRepo(db);
     const engine = createEngine({
       db, clock, log: { info() {}, warn() {}, error() {} }, channel, timeZone: "UTC", recorder: createRecorder(db, () => clock.now()),
-      scheduler: new Scheduler({ db, clock, log: quiet, timeZone: "UTC", random: () => 0 }), machines: { getById: (id) => machines.find(id), onChange: () => {} },
+      scheduler: new Scheduler({ db, clock, log: quiet, timeZone: "UTC", random: () => 0 }), machines: { getById: (id) => machines.find(id), onChange: (l) => void listeners.push(l) },
       filePath: () => null,
     });
     const m = (db.query("INSERT INTO machines (hostname, jid, os, online, created_at, updated_at) VALUES ('pc1', 'pc1@test', 'linux', 1, 0, 0) RETURNING id").get() as { id: number }).id;
     const plan = freeze("install", [{ ref: "p1", name: "pkg", version: "1", files: [{ path: "a.bin", sha256: "d".repeat(64), size: 3 }], steps: { linux: [{ id: "ok", action: "end_success" }] }, inventoryAfter: false, removeAfter: false }]);
     const d = engine.launch({ title: "pkg 1", packageRef: "p1", packageName: "pkg", packageVersion: "1", section: "install", plan, transfer: "push", bandwidthKbps: 0, priority: "normal", machineIds: [m], by: { id: null, login: "admin" } });
-    return { engine, sent, d, m, t: () => engine.repo.targets(d)[0]! };
+    const change = (c: string) => listeners.forEach((l) => l(machines.find(m), c));
+    const event = (data: Record<string, unknown>) => handlers.forEach((h) => h("pc1@test/agent", request("deployevent", { runId: engine.repo.targets(d)[0]!.run_id, at: 0, ...data })));
+    return { engine, sent, d, m, t: () => engine.repo.targets(d)[0]!, change, event };
   }
 
   test("an agent whose deploy answer does not list push fails clearly and is told to stop; it may not pull the files", async () => {
@@ -236,5 +240,31 @@ describe("the engine with push deployments", () => {
     expect(opens[0]).toMatchObject({ kind: "plan", runId: w.t().run_id });
     expect(opens[1]).toMatchObject({ kind: "file", sha256: "d".repeat(64), size: 3 });
     expect(w.t().state).toBe("transferring");
+  });
+
+  test("after the agent came back, its first words (an event, an announce) restart the push; its presence alone does not", async () => {
+    let agentUp = true;
+    const w = world((env) => {
+      if (env.action === "deploy") return reply(env, { accepted: true, state: "plan", lastSeq: 0, transfers: ["pull", "push"] });
+      if (!agentUp) throw new Error("not connected");
+      if (env.action === "pushopen") return reply(env, { accepted: true, offset: 0, complete: true });
+      return reply(env, {});
+    });
+    await until("first push", () => w.sent.filter((e) => e.action === "pushopen").length === 2);
+    agentUp = false;
+    w.change("offline");
+    w.change("online");
+    await Bun.sleep(20);
+    const before = w.sent.filter((e) => e.action === "pushopen").length;
+    expect(before).toBe(2);
+    agentUp = true;
+    // The restarted agent reports its transfer: the push goes again.
+    w.event({ seq: 1, state: "transferring", bytesDone: 0, bytesTotal: 3 });
+    await until("pushed again", () => w.sent.filter((e) => e.action === "pushopen").length === 4);
+    // A reconnection without restart: the announce does it.
+    w.change("offline");
+    w.change("online");
+    w.change("updated");
+    await until("pushed a third time", () => w.sent.filter((e) => e.action === "pushopen").length === 6);
   });
 });
