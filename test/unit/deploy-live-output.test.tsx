@@ -218,6 +218,12 @@ describe("server: live output applied once, in order", () => {
     const row = await <table><tbody><TargetRow t={t} deploymentId={w.d} r={{ id: 1, hostname: "pc1", machineId: 1, state: "running", step: 0, stepLabel: "", reason: null, detail: "", exitCode: null, bytesDone: 0, bytesTotal: 0, attempt: 1, updated: "", live: w.engine.live.tail(w.t().id, w.t().run_id) }} /></tbody></table>;
     expect(row).toContain("&lt;b&gt;last&lt;/b&gt;");
     expect(row).not.toContain("<b>last</b>");
+    // The next step starts: its (empty) output replaces the previous step's on the row at once.
+    w.event({ seq: 6, exec: 2, step: 1, stepLabel: "s2" });
+    expect(w.engine.live.tail(w.t().id, w.t().run_id)).toEqual({ exec: 2, step: 1, lines: [] });
+    expect(mergeLiveIntoLog(t, "en", w.engine.repo.logs(w.t().id), w.engine.live.rowsOf(w.t().id)).filter((e) => e.kind === "live")).toHaveLength(1);
+    // A late batch of the step before is refused.
+    expect(String(w.event({ seq: 7, output: { exec: 1, step: 0, from: 152, lines: ["late"] } }).data.warning)).toContain("after execution 2 had started");
   });
 
   test("out of order, stale and repeated lines get a reason and are never stored twice", () => {

@@ -41,6 +41,8 @@ export function mergeLiveIntoLog(
     const l = logs[i];
     const b = live[j];
     if (b && (!l || b.at <= l.at)) {
+      j++;
+      if (b.line_count === 0 && b.omitted === 0 && !b.capped) continue; // a step's start marker
       const key = `${b.run_id}/${b.exec}`;
       const lines = liveLines(t, lang, [
         ...(b.omitted > 0 ? [{ omitted: b.omitted }] : []),
@@ -50,7 +52,6 @@ export function mergeLiveIntoLog(
       const prev = out.at(-1);
       if (prev?.key === key) prev.text += `\n${lines.join("\n")}`;
       else out.push({ at: b.at, kind: "live", text: `${t("deploy.live.log", { step: b.step, exec: b.exec })}\n${lines.join("\n")}`, exitCode: null, key });
-      j++;
     } else {
       out.push({ at: l!.at, kind: l!.kind, text: l!.text, exitCode: l!.exit_code });
       i++;

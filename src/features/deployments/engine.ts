@@ -407,6 +407,7 @@ export function createEngine(deps: EngineDeps) {
       }
       const now = clock.now();
       for (const l of e.log ?? []) repo.addLog(d.id, t.id, now, l.kind, l.text, l.step ?? null, l.exitCode ?? null);
+      if (e.exec !== undefined && !e.output) live.begin(t.id, t.run_id, e.exec, e.step ?? 0, now);
       if (e.output) {
         const r = live.apply(t.id, t.run_id, e.output, now);
         if (r.problem) {

@@ -85,6 +85,16 @@ export function liveOutputStore(db: Database) {
       return { stored: lines.length, ...(problem ? { problem } : {}) };
     },
 
+    /**
+     * A step execution started (its start event carries `exec`): an empty row marks it, so
+     * the follow page stops showing the previous step's output at once.
+     */
+    begin(targetId: number, runId: string, exec: number, step: number, now: number): void {
+      const last = q.last.get(targetId, runId);
+      if (last && last.exec >= exec) return;
+      q.insert.run(targetId, runId, exec, step, 0, 0, 0, 0, now, "");
+    },
+
     /** The newest lines of the run's latest step execution, for the follow page's row. */
     tail(targetId: number, runId: string, max = SERVER_LIVE.tailLines): LiveTail | null {
       const last = q.last.get(targetId, runId);
