@@ -65,11 +65,13 @@ function channelTo(receiver: PushReceiver | null, opts: { tamper?: (env: Envelop
 function pusherWith(channel: AgentChannel, extra: { window?: number; blockSize?: number } = {}) {
   const logs: string[] = [];
   const unsupported: string[] = [];
+  const delivered: string[] = [];
   const p = createPusher({
+    onSent: (_t, _r, item) => void delivered.push(item.label),
     channel, log: { info() {}, warn: (_o: object, m?: string) => void logs.push(`warn ${m}`) }, blockSize: extra.blockSize ?? 4096, window: extra.window ?? 4,
     onLog: (_t, _r, text) => void logs.push(text), onUnsupported: (_t, _r, d) => void unsupported.push(d), stillWanted: () => true,
   });
-  return { p, logs, unsupported };
+  return { p, logs, unsupported, delivered };
 }
 
 async function until(what: string, f: () => boolean, ms = 5000) {
@@ -90,7 +92,7 @@ describe("push transfers over the agent's XMPP connection", () => {
     const dir = tmp();
     const rx = new PushReceiver({ filesDir: join(dir, "files"), log: quiet as never, refuses: () => null });
     const { channel, seen } = channelTo(rx);
-    const { p } = pusherWith(channel);
+    const { p, delivered } = pusherWith(channel);
     const data = bytes(50_000);
     const plan = JSON.stringify({ plan: true });
     const items: PushItem[] = [
@@ -109,6 +111,9 @@ describe("push transfers over the agent's XMPP connection", () => {
     expect(blocks.length).toBe(Math.ceil(plan.length / 4096) + Math.ceil(50_000 / 4096));
     expect(blocks.every((b) => (b.data.data as string).length <= 60_000)).toBe(true);
     expect(progress.at(-1)).toBe(50_000);
+    // The file (not the plan) goes to the history like a pulled one.
+    await until("recorded", () => delivered.length > 0);
+    expect(delivered).toEqual(["payload.bin"]);
     await until("the session ends", () => !p.active(1));
     // Open again: the agent has it all, nothing is sent.
     const before = seen.length;

@@ -443,8 +443,10 @@ export class DeployManager {
       await this.#save(f);
       if (result.reboot) {
         await this.#emit(f, { runId: f.runId, state: "rebooting", step: stepNo, stepLabel: step.id, detail: result.reboot.message ?? "rebooting", log });
-        // Give the event a moment to leave; it stays in the outbox if it does not.
-        await Promise.race([this.flush(), new Promise((r) => setTimeout(r, 3000))]);
+        // Give the event a moment to leave; it stays in the outbox if it does not. (A flush
+        // already under way answers at once, so wait for the outbox itself to empty.)
+        void this.flush();
+        for (const until = Date.now() + 3000; f.outbox.length && this.#send && Date.now() < until; ) await new Promise((r) => setTimeout(r, 25));
         this.deps.log.info(`deployment run ${f.runId}: rebooting the machine (resumes at step ${f.step})`);
         await this.deps.reboot(result.reboot.delaySeconds);
         return;

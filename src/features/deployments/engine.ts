@@ -130,6 +130,14 @@ export function createEngine(deps: EngineDeps) {
       if (m?.jid) deps.channel.send(m.jid, request("deploystop", { runId }));
       if (t) notify(t.deployment_id, t.id);
     },
+    onSent: (targetId, _runId, item) => {
+      const t = repo.target(targetId);
+      if (!t) return;
+      deps.recorder.record({
+        module: "download", action: "deploy.history.fileServed", params: { file: `${item.sha256.slice(0, 12)} (push)`, machine: t.hostname, bytes: item.size },
+        criterion: "deployment", who: t.hostname, target: { type: "machine", id: t.machine_id ?? 0, name: t.hostname },
+      });
+    },
     stillWanted: (targetId, runId) => {
       const t = repo.target(targetId);
       return !!t && t.run_id === runId && (t.state === "transferring" || t.state === "queued");

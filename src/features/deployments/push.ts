@@ -52,6 +52,8 @@ export interface PushDeps {
   onLog(targetId: number, runId: string, text: string): void;
   /** The agent does not know the push actions: the target fails (reason `agent`). */
   onUnsupported(targetId: number, runId: string, detail: string): void;
+  /** A file (not the plan) arrived whole and checked at the agent (the history records it, as for a pull). */
+  onSent?(targetId: number, runId: string, item: PushItem): void;
   /** Whether the run still wants its files (still transferring, not stopped or relaunched). */
   stillWanted(targetId: number, runId: string): boolean;
   blockSize?: number;
@@ -127,7 +129,10 @@ export function createPusher(deps: PushDeps) {
       await inflight.shift();
     }
     const close = (await ask(job, "pushclose", { sid })).data as { ok: boolean; reason?: string; detail?: string };
-    if (close.ok) return "done";
+    if (close.ok) {
+      if (item.kind === "file") deps.onSent?.(job.targetId, job.runId, item);
+      return "done";
+    }
     if (close.reason === "checksum") return "checksum";
     throw new Stop(`the agent did not take ${item.label}: ${close.reason ?? ""} ${close.detail ?? ""}`);
   }
