@@ -14,7 +14,10 @@
  *
  * Everything the run does becomes an event with a sequence number, kept in the run file's
  * outbox until the server acknowledges it (`deployevent` → `{ ack }`); events are sent in
- * order whenever a session is up, and again after a reconnection or a restart.
+ * order whenever a session is up, and again after a reconnection or a restart. A running
+ * step's output goes out the same way while it runs (./live.ts batches it). A push run
+ * (`transfer` push) gets its plan and files from the server over XMPP (./push.ts) into
+ * the same files cache a pull fills; the steps do not see the difference.
  */
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
