@@ -33,7 +33,7 @@ export interface HandlerContext {
   /** Sends a message to the server that is not a reply (shell output); set by the session. */
   emit?(action: string, data: Record<string, unknown>): void;
   /** Deployments (agent/src/deploy): runs started by `deploy`, stopped by `deploystop`. */
-  deploy?: Pick<DeployManager, "accept" | "stop">;
+  deploy?: Pick<DeployManager, "accept" | "stop"> & { push?: DeployManager["push"] };
 }
 
 /** What a handler returns for a message that takes no reply (shell keystrokes). */
@@ -57,6 +57,13 @@ export const handlers: Record<string, Handler> = {
   machinefacts: async (_req, ctx) => ({ ...(await ctx.facts()) }),
   deploy: async (req, ctx) => (ctx.deploy ? { ...(await ctx.deploy.accept(req.data as ActionData<"deploy">)) } : { accepted: false, reason: "this agent runs no deployments" }),
   deploystop: async (req, ctx) => (ctx.deploy ? { ...ctx.deploy.stop(String(req.data.runId)) } : { stopped: false }),
+  // Push transfers (agent/src/deploy/push.ts): XEP-0047 open / data / close in our envelope.
+  pushopen: async (req, ctx) => (ctx.deploy?.push ? { ...(await ctx.deploy.push.open(req.data as ActionData<"pushopen">)) } : { accepted: false, offset: 0, reason: "this agent runs no deployments" }),
+  pushdata: async (req, ctx) => {
+    if (!ctx.deploy?.push) throw new Error("this agent runs no deployments");
+    return { ...(await ctx.deploy.push.data(req.data as ActionData<"pushdata">)) };
+  },
+  pushclose: async (req, ctx) => (ctx.deploy?.push ? { ...(await ctx.deploy.push.close(req.data as ActionData<"pushclose">)) } : { ok: false, reason: "unknown" }),
   inventory: async (req, ctx) => (ctx.inventory ? ctx.inventory.request(req.data.force === true) : { accepted: false, reason: "this agent runs no inventory" }),
   runscript: async (req, ctx) =>
     ctx.simulated

@@ -20,6 +20,7 @@ import * as inventoryImport from "../features/inventory/messages-import.ts";
 import * as users from "../features/users/messages.ts";
 import * as packages from "../features/packages/messages.ts";
 import * as deployments from "../features/deployments/messages.ts";
+import * as deploymentsLive from "../features/deployments/messages-live.ts";
 
 export const fr = {
   ...frCore,
@@ -38,6 +39,7 @@ export const fr = {
   ...users.fr,
   ...packages.fr,
   ...deployments.fr,
+  ...deploymentsLive.fr,
 };
 
 export type MessageKey = keyof typeof fr;
@@ -59,4 +61,5 @@ export const en: Record<MessageKey, string> = {
   ...users.en,
   ...packages.en,
   ...deployments.en,
+  ...deploymentsLive.en,
 };

@@ -34,6 +34,35 @@ export const MachineFacts = Type.Object(
 );
 export type MachineFacts = Static<typeof MachineFacts>;
 
+/**
+ * A batch of a running step's output (agent → server inside `deployevent`, state
+ * `running`). Lines are numbered from 0 per step execution (`exec`); `from` is the number
+ * of the first line here, counting every line the step wrote, so lines the agent left out
+ * (past the first ones, only the newest of each batch are sent) show as the gap between
+ * one batch's end and the next `from`. `capped`: the agent sends no more lines for this
+ * step (its cap); the final record at the step's end keeps the first and last lines.
+ */
+export const LiveOutputBatch = Type.Object(
+  {
+    exec: Type.Integer({ minimum: 1 }),
+    step: Type.Integer({ minimum: 0 }),
+    from: Type.Integer({ minimum: 0 }),
+    lines: Type.Array(Type.String({ maxLength: 2_000 }), { maxItems: 200 }),
+    capped: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: true },
+);
+export type LiveOutputBatch = Static<typeof LiveOutputBatch>;
+
+/** Push transfers (XEP-0047 semantics in our envelope: agent/src/deploy/push.ts, src/features/deployments/push.ts). */
+export const PUSH = {
+  /** Raw bytes per `pushdata` block: base64 makes 43,692 characters, far under the 64 KiB body and 256 KiB stanza limits. */
+  blockSize: 32 * 1024,
+  maxBlockSize: 45_000,
+  /** Blocks sent before waiting for the oldest one's acknowledgement. */
+  window: 8,
+} as const;
+
 export const actions = {
   /** Agent → server right after connecting, and whenever its facts change. */
   announce: { data: MachineFacts, result: Type.Object({ machineId: Type.Integer() }, { additionalProperties: true }) },
@@ -167,7 +196,11 @@ export const actions = {
       },
       { additionalProperties: true },
     ),
-    result: Type.Object({ accepted: Type.Boolean(), state: Type.Optional(Str(32)), lastSeq: Type.Optional(Type.Integer({ minimum: 0 })), reason: Type.Optional(Str(500)) }, { additionalProperties: true }),
+    result: Type.Object({
+      accepted: Type.Boolean(), state: Type.Optional(Str(32)), lastSeq: Type.Optional(Type.Integer({ minimum: 0 })), reason: Type.Optional(Str(500)),
+      /** The transfer methods this agent knows; an agent that does not list `push` gets no push deployment. */
+      transfers: Type.Optional(Type.Array(Str(16), { maxItems: 8 })),
+    }, { additionalProperties: true }),
   },
   /** Server → agent: stop a run (the step in progress is killed); the agent reports `stopped`. */
   deploystop: {
@@ -194,6 +227,10 @@ export const actions = {
         detail: Type.Optional(Str(2000)),
         bytesDone: Type.Optional(Type.Integer({ minimum: 0 })),
         bytesTotal: Type.Optional(Type.Integer({ minimum: 0 })),
+        /** Which execution of a step this is, counted from 1 per run (a step run again by a goto gets a new one). */
+        exec: Type.Optional(Type.Integer({ minimum: 1 })),
+        /** Output of the step running now, sent while it runs (agent/src/deploy/live.ts). */
+        output: Type.Optional(LiveOutputBatch),
         log: Type.Optional(
           Type.Array(
             Type.Object({ kind: Type.Union([Type.Literal("step"), Type.Literal("output"), Type.Literal("download")]), text: Str(16_000), step: Type.Optional(Type.Integer({ minimum: 0 })), exitCode: Type.Optional(Type.Integer()) }, { additionalProperties: true }),
@@ -204,6 +241,39 @@ export const actions = {
       { additionalProperties: true },
     ),
     result: Type.Object({ ack: Type.Integer({ minimum: 0 }), stop: Type.Optional(Type.Boolean()) }, { additionalProperties: true }),
+  },
+  /**
+   * Server → agent: open an in-band transfer of one file of a push run (XEP-0047 "open":
+   * session `sid`, `blockSize`). The agent answers the bytes it already holds of it
+   * (`offset`, from an earlier session cut short), or `complete` when it has the whole
+   * file checked; the server sends from there. `kind` `plan` is the run's plan (its
+   * SHA-256 is the `deploy` message's `planSha256`).
+   */
+  pushopen: {
+    data: Type.Object({
+      runId: Str(64), sid: Str(64), sha256: Type.String({ pattern: "^[0-9a-f]{64}$" }), size: Type.Integer({ minimum: 0 }),
+      blockSize: Type.Integer({ minimum: 512, maximum: PUSH.maxBlockSize }), kind: Type.Optional(Type.Union([Type.Literal("plan"), Type.Literal("file")])),
+    }, { additionalProperties: true }),
+    result: Type.Object({ accepted: Type.Boolean(), offset: Type.Integer({ minimum: 0 }), complete: Type.Optional(Type.Boolean()), reason: Type.Optional(Str(500)) }, { additionalProperties: true }),
+  },
+  /**
+   * Server → agent: one block (XEP-0047 "data"): `seq` counts from 0 per session, `offset`
+   * is where the block starts in the file, `data` is base64. Each block is acknowledged
+   * (`ack` = its seq, `have` = bytes held in order); several are in flight at once.
+   */
+  pushdata: {
+    data: Type.Object({ sid: Str(64), seq: Type.Integer({ minimum: 0 }), offset: Type.Integer({ minimum: 0 }), data: Type.String({ maxLength: 60_000 }) }, { additionalProperties: true }),
+    result: Type.Object({ ack: Type.Integer({ minimum: 0 }), have: Type.Integer({ minimum: 0 }) }, { additionalProperties: true }),
+  },
+  /**
+   * Server → agent: end of the session (XEP-0047 "close"). Without `error`, the file is
+   * whole: the agent checks its SHA-256 and renames it into place (`ok`), or deletes it
+   * (`ok` false, `reason` `checksum`). With `error`, the server cannot send it: the run
+   * fails with that reason.
+   */
+  pushclose: {
+    data: Type.Object({ sid: Str(64), error: Type.Optional(Type.Object({ reason: Type.Union([Type.Literal("download"), Type.Literal("checksum")]), detail: Str(500) })) }, { additionalProperties: true }),
+    result: Type.Object({ ok: Type.Boolean(), reason: Type.Optional(Str(32)), detail: Type.Optional(Str(500)) }, { additionalProperties: true }),
   },
 } as const;
 

@@ -75,7 +75,7 @@ describe("the agent's deployment runs", () => {
     await m.flush();
     expect(events).toHaveLength(0);
     const again = await m.accept({ runId: "run-3", deploymentId: 1, planSha256: "0".repeat(64), transfer: "pull", bandwidthKbps: 0, deadline: 0 });
-    expect(again).toEqual({ accepted: true, state: "succeeded", lastSeq: 2 });
+    expect(again).toEqual({ accepted: true, state: "succeeded", lastSeq: 2, transfers: ["pull", "push"] });
     setFailing(false);
     await m.flush();
     expect(events).toEqual([{ runId: "run-3", seq: 2, at: 0, state: "succeeded" }]);

@@ -9,6 +9,8 @@ import type { T } from "../../src/i18n/index.ts";
 import type { MessageKey } from "../../src/i18n/index.ts";
 import { CsrfField } from "../shell/form.tsx";
 import { when } from "../shell/layout.tsx";
+import type { LiveTail } from "../../src/features/deployments/live-output.ts";
+import { LiveTailView } from "./live.tsx";
 
 export interface FollowTarget {
   id: number;
@@ -24,6 +26,9 @@ export interface FollowTarget {
   bytesTotal: number;
   attempt: number;
   updated: string;
+  /** The running step's output so far (its newest lines), while it runs. */
+  live?: LiveTail | null;
+  lang?: "fr" | "en";
 }
 
 export interface FollowSummary {
@@ -89,6 +94,7 @@ export function TargetRow(props: { t: T; deploymentId: number; r: FollowTarget }
         {when(r.stepLabel && r.state === "running", () => (
           <span class="muted small" safe>{` ${r.stepLabel}`}</span>
         ))}
+        {when(r.live && r.state === "running" && r.live.step === r.step && r.live.lines.length, () => <LiveTailView t={t} lang={r.lang ?? "fr"} targetId={r.id} tail={r.live!} />)}
       </td>
       <td>
         {when(r.reason, () => <strong safe>{t(`deploy.reason.${r.reason}` as MessageKey)}</strong>)}

@@ -14,7 +14,10 @@
  *
  * Everything the run does becomes an event with a sequence number, kept in the run file's
  * outbox until the server acknowledges it (`deployevent` → `{ ack }`); events are sent in
- * order whenever a session is up, and again after a reconnection or a restart.
+ * order whenever a session is up, and again after a reconnection or a restart. A running
+ * step's output goes out the same way while it runs (./live.ts batches it). A push run
+ * (`transfer` push) gets its plan and files from the server over XMPP (./push.ts) into
+ * the same files cache a pull fills; the steps do not see the difference.
  */
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
@@ -26,7 +29,9 @@ import type { ActionData, ActionResult } from "../../../src/protocol/actions.ts"
 import { Plan } from "../../../src/protocol/deploy-plan.ts";
 import type { Envelope } from "../../../src/protocol/envelope.ts";
 import type { Logger } from "../log.ts";
+import { LiveOutput, type SetTimer } from "./live.ts";
 import { RERUNNABLE, runStep, type StepResult } from "./steps.ts";
+import { PushReceiver } from "./push.ts";
 import { fetchFile, getText, TransferError, type Remote } from "./transfer.ts";
 
 type EventData = ActionData<"deployevent">;
@@ -49,6 +54,8 @@ export interface RunFile {
   previous: { code?: number; result?: "success" | "error"; output?: string };
   seq: number;
   acked: number;
+  /** Step executions started in this run (live output numbers its batches by it); absent in older run files. */
+  execs?: number;
   outbox: EventData[];
   createdAt: number;
 }
@@ -67,11 +74,15 @@ export interface DeployDeps {
   now?(): number;
   /** For tests: wait steps sleep this fraction of their time. */
   timeScale?: number;
+  /** The timer live output batches with (tests inject their own). */
+  setTimer?: SetTimer;
 }
 
 type Sender = (action: string, data: Record<string, unknown>) => Promise<Envelope>;
 
 const TRANSFER_TRIES = 4;
+/** What `deploy` answers: the server sends a push deployment only to an agent that lists it. */
+const TRANSFERS = ["pull", "push"] as const;
 const RUN_KEPT_MS = 7 * 86_400_000;
 
 export class DeployManager {
@@ -81,8 +92,24 @@ export class DeployManager {
   #flushAgain = false;
   #now: () => number;
 
+  /** Push runs' plan and files arrive here, over XMPP (./push.ts; `pushopen` / `pushdata` / `pushclose`). */
+  readonly push: PushReceiver;
+
   constructor(private readonly deps: DeployDeps) {
     this.#now = deps.now ?? Date.now;
+    this.push = new PushReceiver({
+      filesDir: join(deps.dir, "files"),
+      log: deps.log,
+      refuses: (runId, sha, kind) => {
+        const r = this.#runs.get(runId)?.file;
+        if (!r) return `run ${runId} is unknown to this agent`;
+        if (r.transfer !== "push") return `run ${runId} pulls its files over HTTPS`;
+        if (r.phase === "done") return `run ${runId} is over (${r.result})`;
+        if (r.phase === "steps") return `run ${runId} has its files already`;
+        if (kind === "plan" && sha !== r.planSha256) return `${sha.slice(0, 12)}… is not the plan of run ${runId}`;
+        return null;
+      },
+    });
   }
 
   #runDir = (runId: string) => join(this.deps.dir, "runs", runId.replace(/[^A-Za-z0-9-]/g, "_"));
@@ -135,7 +162,7 @@ export class DeployManager {
   /** The server's `deploy`: a new run starts; a run already known answers where it stands. */
   async accept(d: ActionData<"deploy">): Promise<ActionResult<"deploy">> {
     const known = this.#runs.get(d.runId);
-    if (known) return { accepted: true, state: known.file.result ?? known.file.phase, lastSeq: known.file.seq };
+    if (known) return { accepted: true, state: known.file.result ?? known.file.phase, lastSeq: known.file.seq, transfers: [...TRANSFERS] };
     if (d.deadline && d.deadline < this.#now()) return { accepted: false, reason: "the deadline has passed" };
     const f: RunFile = {
       runId: d.runId, deploymentId: d.deploymentId, planSha256: d.planSha256, transfer: d.transfer, bandwidthKbps: d.bandwidthKbps, deadline: d.deadline,
@@ -145,7 +172,7 @@ export class DeployManager {
     const entry = { file: f, abort: new AbortController() };
     this.#runs.set(d.runId, entry);
     this.#launch(entry);
-    return { accepted: true, state: "plan", lastSeq: 0 };
+    return { accepted: true, state: "plan", lastSeq: 0, transfers: [...TRANSFERS] };
   }
 
   /** The server's `deploystop`. */
@@ -219,6 +246,19 @@ export class DeployManager {
     }
   }
 
+  /**
+   * A step ended while no session is up: its live batches not sent yet are dropped (the
+   * final record carries the first and last lines), so a long disconnection never piles
+   * up output. The event being sent, if any (the outbox's first), is left alone.
+   */
+  #collapseLive(f: RunFile, exec: number): number {
+    if (this.#send) return 0;
+    const keep = f.outbox.filter((e, i) => i === 0 || e.output?.exec !== exec);
+    const dropped = f.outbox.length - keep.length;
+    f.outbox = keep;
+    return dropped;
+  }
+
   async #finish(f: RunFile, result: "succeeded" | "failed" | "stopped", ev: Omit<Outgoing, "runId" | "state">): Promise<void> {
     f.phase = "done";
     f.result = result;
@@ -244,7 +284,10 @@ export class DeployManager {
     try {
       let text = await readFile(planPath, "utf8").catch(() => "");
       if (!text) {
-        text = await getText(this.deps.remote, `/api/v1/agents/deployments/${encodeURIComponent(f.runId)}/plan`, signal);
+        // Push: the plan comes over XMPP like the files (named by its SHA-256).
+        text = f.transfer === "push"
+          ? await this.push.want(f.planSha256, signal).then(() => readFile(join(this.deps.dir, "files", f.planSha256), "utf8"))
+          : await getText(this.deps.remote, `/api/v1/agents/deployments/${encodeURIComponent(f.runId)}/plan`, signal);
         const digest = new Bun.CryptoHasher("sha256").update(text).digest("hex");
         if (digest !== f.planSha256) throw new TransferError("checksum", `the plan's SHA-256 ${digest.slice(0, 12)}… is not the announced ${f.planSha256.slice(0, 12)}…`);
         await writeAtomic(planPath, text, 0o600);
@@ -268,7 +311,31 @@ export class DeployManager {
       let done = 0;
       let lastReport = 0;
       await this.#emit(f, { runId: f.runId, state: "transferring", bytesDone: 0, bytesTotal: total, log: [{ kind: "download", text: `${all.length} file(s), ${total} bytes${f.bandwidthKbps ? `, limited to ${f.bandwidthKbps} kbit/s` : ""}` }] });
-      for (const file of all) {
+      if (f.transfer === "push") {
+        // The server sends; this waits for each file to be there, checked, and reports progress.
+        const have = new Map<string, number>();
+        const unique = [...new Map(all.map((x) => [x.sha256, x])).values()];
+        const pushTotal = unique.reduce((n, x) => n + x.size, 0);
+        for (const file of unique) {
+          try {
+            await this.push.want(file.sha256, signal, (n) => {
+              have.set(file.sha256, n);
+              const now = this.#now();
+              if (now - lastReport >= 2000) {
+                lastReport = now;
+                void this.#emit(f, { runId: f.runId, state: "transferring", bytesDone: [...have.values()].reduce((a, b) => a + b, 0), bytesTotal: pushTotal });
+              }
+            });
+            have.set(file.sha256, file.size);
+          } catch (e) {
+            if (signal.aborted) return void (await stopped());
+            const err = e instanceof TransferError ? e : new TransferError("download", (e as Error).message);
+            const bytesDone = [...have.values()].reduce((a, b) => a + b, 0);
+            return this.#finish(f, "failed", { reason: err.reason, detail: `${file.path}: ${err.message}`.slice(0, 2000), bytesDone, bytesTotal: pushTotal, log: [{ kind: "download", text: `push of ${file.path}: ${err.message}` }] });
+          }
+        }
+      }
+      for (const file of f.transfer === "push" ? [] : all) {
         let lastError: TransferError | null = null;
         const before = done;
         for (let attempt = 1; attempt <= TRANSFER_TRIES; attempt++) {
@@ -307,7 +374,7 @@ export class DeployManager {
       }
       f.phase = "steps";
       await this.#save(f);
-      await this.#emit(f, { runId: f.runId, state: "running", bytesDone: total, bytesTotal: total, log: [{ kind: "download", text: `transfer complete: ${total} bytes, SHA-256 checked` }] });
+      await this.#emit(f, { runId: f.runId, state: "running", bytesDone: total, bytesTotal: total, log: [{ kind: "download", text: `transfer complete${f.transfer === "push" ? " (pushed over XMPP)" : ""}: ${total} bytes, SHA-256 checked` }] });
     }
 
     // 3. The steps, package by package.
@@ -325,12 +392,17 @@ export class DeployManager {
       } else {
         if (f.deadline && this.#now() > f.deadline) return this.#finish(f, "failed", { reason: "expired", detail: `deadline passed before step ${step.id}` });
         f.inStep = true;
+        f.execs = (f.execs ?? 0) + 1;
+        const exec = f.execs;
         await this.#save(f);
-        await this.#emit(f, { runId: f.runId, state: "running", step: stepNo, stepLabel: `${p.name}: ${step.label ?? step.id} (${step.action})` });
+        await this.#emit(f, { runId: f.runId, state: "running", step: stepNo, exec, stepLabel: `${p.name}: ${step.label ?? step.id} (${step.action})` });
         const pkgDir = join(dir, `pkg-${f.pkg}`);
         await mkdir(pkgDir, { recursive: true });
+        // The output while it runs: batches become numbered events like the others.
+        const live = new LiveOutput((b) => void this.#emit(f, { runId: f.runId, state: "running", step: stepNo, exec, output: { ...b, exec, step: stepNo } }), this.deps.setTimer);
         try {
           result = await runStep(step, {
+            onOutput: (text, stream) => live.write(text, stream),
             os: this.deps.os, packageDir: pkgDir, tempDir: join(dir, "tmp"), env: f.env, signal, timeScale: this.deps.timeScale,
             vars: {
               package_dir: pkgDir, temp_dir: join(dir, "tmp"), hostname: hostname(), os: this.deps.os, arch: process.arch, user: process.env.USER ?? process.env.USERNAME ?? "",
@@ -341,6 +413,9 @@ export class DeployManager {
         } catch (e) {
           result = { ok: false, code: -1, notes: [`step ${step.id} could not run: ${(e as Error).message}`] };
         }
+        live.end();
+        const dropped = this.#collapseLive(f, exec);
+        if (dropped) result.notes.push(`${dropped} live output batch(es) not delivered while disconnected: the output below keeps the first and last lines`);
         if (signal.aborted) return void (await stopped());
       }
       const log: NonNullable<EventData["log"]> = [];
@@ -371,8 +446,10 @@ export class DeployManager {
       await this.#save(f);
       if (result.reboot) {
         await this.#emit(f, { runId: f.runId, state: "rebooting", step: stepNo, stepLabel: step.id, detail: result.reboot.message ?? "rebooting", log });
-        // Give the event a moment to leave; it stays in the outbox if it does not.
-        await Promise.race([this.flush(), new Promise((r) => setTimeout(r, 3000))]);
+        // Give the event a moment to leave; it stays in the outbox if it does not. (A flush
+        // already under way answers at once, so wait for the outbox itself to empty.)
+        void this.flush();
+        for (const until = Date.now() + 3000; f.outbox.length && this.#send && Date.now() < until; ) await new Promise((r) => setTimeout(r, 25));
         this.deps.log.info(`deployment run ${f.runId}: rebooting the machine (resumes at step ${f.step})`);
         await this.deps.reboot(result.reboot.delaySeconds);
         return;

@@ -33,6 +33,8 @@ export interface StepContext {
   signal: AbortSignal;
   /** For tests: a wait step sleeps this fraction of its time. */
   timeScale?: number;
+  /** The process's output as it comes (live output, ./live.ts). */
+  onOutput?: (text: string, stream: "stdout" | "stderr") => void;
 }
 
 export const OUTPUT = { headLines: 20, tailLines: 40, lineChars: 500, totalChars: 12_000 };
@@ -53,7 +55,7 @@ function expandAll<T>(v: T, vars: StepContext["vars"]): T {
 }
 
 /** Runs a process; the return code, or -1 when it was killed (timeout, stop) or could not start. */
-async function run(cmd: string[], o: { cwd: string; env: Record<string, string>; timeoutSeconds: number; signal: AbortSignal }): Promise<{ code: number; output: string; note?: string }> {
+async function run(cmd: string[], o: { cwd: string; env: Record<string, string>; timeoutSeconds: number; signal: AbortSignal; onOutput?: StepContext["onOutput"] }): Promise<{ code: number; output: string; note?: string }> {
   let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
   try {
     // Its own process group (POSIX), so that a timeout or a stop kills what it started too.
@@ -76,19 +78,27 @@ async function run(cmd: string[], o: { cwd: string; env: Record<string, string>;
   const onAbort = () => kill("killed: the deployment was stopped");
   o.signal.addEventListener("abort", onAbort, { once: true });
   // Read both streams while it runs, keeping only a bounded amount.
-  const collect = async (s: ReadableStream<Uint8Array>) => {
+  const collect = async (s: ReadableStream<Uint8Array>, stream: "stdout" | "stderr") => {
     let text = "";
     const dec = new TextDecoder();
     const reader = s.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      text += dec.decode(value, { stream: true });
+      const piece = dec.decode(value, { stream: true });
+      text += piece;
+      if (o.onOutput && piece) {
+        try {
+          o.onOutput(piece, stream);
+        } catch {
+          // live output is best effort; the final record still carries the output
+        }
+      }
       if (text.length > 4_000_000) text = text.slice(0, 100_000) + "\n…\n" + text.slice(-1_000_000);
     }
     return text;
   };
-  const [out, err, code] = await Promise.all([collect(proc.stdout), collect(proc.stderr), proc.exited]);
+  const [out, err, code] = await Promise.all([collect(proc.stdout, "stdout"), collect(proc.stderr, "stderr"), proc.exited]);
   clearTimeout(timer);
   o.signal.removeEventListener("abort", onAbort);
   const output = err.trim() ? `${out}${out.endsWith("\n") || !out ? "" : "\n"}${err}` : out;
@@ -136,14 +146,14 @@ export async function runStep(raw: Step, ctx: StepContext): Promise<StepResult> 
   const env = ctx.env;
   switch (s.action) {
     case "command": {
-      const r = await run(shellOf(ctx.os, s.command), { cwd: s.workdir ? inPackage(ctx, s.workdir) : ctx.packageDir, env, timeoutSeconds: s.timeout ?? 0, signal: ctx.signal });
+      const r = await run(shellOf(ctx.os, s.command), { cwd: s.workdir ? inPackage(ctx, s.workdir) : ctx.packageDir, env, timeoutSeconds: s.timeout ?? 0, signal: ctx.signal, onOutput: ctx.onOutput });
       return { ok: r.code === 0, code: r.code, output: r.output, notes: r.note ? [r.note] : [] };
     }
     case "script": {
       await mkdir(ctx.tempDir, { recursive: true });
       const file = join(ctx.tempDir, `step-${s.id}${SCRIPT_EXT[s.language]}`);
       await writeFile(file, s.script, { mode: 0o700 });
-      const r = await run(interpreter(s.language, ctx.os, file), { cwd: ctx.packageDir, env, timeoutSeconds: s.timeout, signal: ctx.signal });
+      const r = await run(interpreter(s.language, ctx.os, file), { cwd: ctx.packageDir, env, timeoutSeconds: s.timeout, signal: ctx.signal, onOutput: ctx.onOutput });
       return { ok: r.code === 0, code: r.code, output: r.output, notes: r.note ? [r.note] : [] };
     }
     case "set_env":
@@ -191,7 +201,7 @@ export async function runStep(raw: Step, ctx: StepContext): Promise<StepResult> 
       const cmd = ctx.os === "windows"
         ? ["powershell.exe", "-NoProfile", "-NonInteractive", "-Command", `Expand-Archive -Force -LiteralPath '${archive.replace(/'/g, "''")}' -DestinationPath '${dest.replace(/'/g, "''")}'`]
         : ["unzip", "-o", "-q", archive, "-d", dest];
-      const r = await run(cmd, { cwd: ctx.packageDir, env, timeoutSeconds: 3600, signal: ctx.signal });
+      const r = await run(cmd, { cwd: ctx.packageDir, env, timeoutSeconds: 3600, signal: ctx.signal, onOutput: ctx.onOutput });
       return { ok: r.code === 0, code: r.code, output: r.output, notes: r.note ? [r.note] : [] };
     }
     case "download": {

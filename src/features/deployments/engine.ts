@@ -23,7 +23,9 @@ import type { Scheduler } from "../../scheduler/index.ts";
 import type { Recorder } from "../history/service.ts";
 import type { MachineListener } from "../machines/service.ts";
 import type { MachineRow } from "../machines/repo.ts";
+import { liveOutputStore } from "./live-output.ts";
 import { frozenFiles, planFor } from "./plan.ts";
+import { createPusher, fileReader, type PushItem } from "./push.ts";
 import { deploymentsRepo, isTerminal, PRE_DISPATCH, type DeploymentRow, type Reason, type RuleRow, type Section, type TargetRow, type TargetState } from "./repo.ts";
 
 export interface EngineLog {
@@ -49,6 +51,10 @@ export interface EngineDeps {
   hasWake?: (machineId: number) => boolean;
   /** Called after a deployment or one of its targets changed, for live pages. */
   onUpdate?: (deploymentId: number, targetId: number | null) => void;
+  /** A package file on disk by its SHA-256 (push transfers read it); null when the store lacks it. */
+  filePath?: (sha256: string) => string | null;
+  /** Push transfers' block size and window (tests). */
+  push?: { blockSize?: number; window?: number; timeoutMs?: number };
 }
 
 export const TIMING = {
@@ -102,6 +108,55 @@ export function inWindow(minute: number, start: number | null, end: number | nul
 
 export function createEngine(deps: EngineDeps) {
   const repo = deploymentsRepo(deps.db);
+  const live = liveOutputStore(deps.db);
+  /** Machines whose agent has spoken since it came online: push sessions may start. */
+  const pushReady = new Set<number>();
+  const pusher = createPusher({
+    channel: deps.channel, log: deps.log, ...deps.push,
+    onLog: (targetId, runId, text) => {
+      const t = repo.target(targetId);
+      if (t && t.run_id === runId) repo.addLog(t.deployment_id, t.id, deps.clock.now(), "download", text);
+    },
+    onUnsupported: (targetId, runId, detail) => {
+      repo.transaction(() => {
+        const t = repo.target(targetId);
+        if (!t || t.run_id !== runId || isTerminal(t.state)) return;
+        const d = repo.find(t.deployment_id)!;
+        setState(d, t, "failed", { reason: "agent", detail }, detail);
+        finishIfDone(d);
+      });
+      const t = repo.target(targetId);
+      const m = t?.machine_id ? deps.machines.getById(t.machine_id) : null;
+      if (m?.jid) deps.channel.send(m.jid, request("deploystop", { runId }));
+      if (t) notify(t.deployment_id, t.id);
+    },
+    onSent: (targetId, _runId, item) => {
+      const t = repo.target(targetId);
+      if (!t) return;
+      deps.recorder.record({
+        module: "download", action: "deploy.history.fileServed", params: { file: `${item.sha256.slice(0, 12)} (push)`, machine: t.hostname, bytes: item.size },
+        criterion: "deployment", who: t.hostname, target: { type: "machine", id: t.machine_id ?? 0, name: t.hostname },
+      });
+    },
+    stillWanted: (targetId, runId) => {
+      const t = repo.target(targetId);
+      return !!t && t.run_id === runId && (t.state === "transferring" || t.state === "queued");
+    },
+  });
+  /** Push runs: the plan then the files, read from the store. */
+  function startPush(d: DeploymentRow, t: TargetRow, jid: string, os: string): void {
+    const plan = planFor(d.plan, os, d.id);
+    if ("error" in plan) return;
+    const items: PushItem[] = [{ sha256: plan.sha256, size: Buffer.byteLength(plan.json), kind: "plan", label: "plan", read: async (a, b) => new Uint8Array(Buffer.from(plan.json).subarray(a, b)) }];
+    const seen = new Set<string>();
+    for (const f of plan.plan.packages.flatMap((p) => p.files)) {
+      if (seen.has(f.sha256)) continue;
+      seen.add(f.sha256);
+      const path = deps.filePath?.(f.sha256) ?? null;
+      items.push({ sha256: f.sha256, size: f.size, kind: "file", label: f.path, read: path ? fileReader(path) : null });
+    }
+    pusher.ensure({ targetId: t.id, runId: t.run_id, jid, kbps: d.bandwidth_kbps, items });
+  }
   const { clock, channel, log } = deps;
   const members = deps.membersOf ?? (() => []);
   const canWake = (machineId: number) => (deps.hasWake ? deps.hasWake(machineId) : !!deps.wake);
@@ -184,6 +239,7 @@ export function createEngine(deps: EngineDeps) {
     const sends: { t: TargetRow; d: DeploymentRow; jid: string; planSha256: string }[] = [];
     const stops: { runId: string; jid: string }[] = [];
     const wakes: number[] = [];
+    const pushes: { d: DeploymentRow; t: TargetRow; jid: string; os: string }[] = [];
     repo.transaction(() => {
       let d = repo.find(id);
       if (!d || (d.status !== "scheduled" && d.status !== "running")) return;
@@ -217,6 +273,8 @@ export function createEngine(deps: EngineDeps) {
           setState(d, t, "failed", { reason: "vanished", detail: "the machine was deleted" }, "the machine was deleted");
           continue;
         }
+        // Push: the server sends the files of an acknowledged run (again after a reconnection, from the agent's offset).
+        if (d.transfer === "push" && t.state === "transferring" && t.acked_at !== null && pushReady.has(m.id) && m.jid && m.online === 1 && channel.isOnline(m.jid)) pushes.push({ d, t, jid: m.jid, os: m.os });
         if (!PRE_DISPATCH.includes(t.state)) continue; // the agent drives transferring / running
         if (m.banned === 1) {
           setState(d, t, "failed", { reason: "refused", detail: "the machine is banned" }, "the machine is banned");
@@ -261,6 +319,7 @@ export function createEngine(deps: EngineDeps) {
     });
     if (changes !== before) notify(id, null);
     for (const s of sends) void send(s.d, s.t, s.jid, s.planSha256);
+    for (const p of pushes) startPush(p.d, p.t, p.jid, p.os);
     for (const s of stops) channel.send(s.jid, request("deploystop", { runId: s.runId }));
     if (wakes.length) {
       Promise.resolve()
@@ -283,6 +342,8 @@ export function createEngine(deps: EngineDeps) {
   }
 
   function onDeployReply(targetId: number, runId: string, answer: Envelope): void {
+    let pushRefused = false;
+    let pushNow = false;
     repo.transaction(() => {
       const t = repo.target(targetId);
       if (!t || t.run_id !== runId) return; // relaunched meanwhile: an old run's answer
@@ -303,11 +364,26 @@ export function createEngine(deps: EngineDeps) {
         finishIfDone(d);
         return;
       }
+      if (d.transfer === "push" && !(r.transfers ?? []).includes("push")) {
+        // An agent older than push transfers would pull instead: refused clearly, and told to stop.
+        const why = "the agent does not know push transfers (it is older than this appliance): update the agent, or set the package's transfer method to pull";
+        setState(d, t, "failed", { reason: "agent", detail: why }, why);
+        finishIfDone(d);
+        pushRefused = true;
+        return;
+      }
       repo.updateTarget(t.id, { acked_at: t.acked_at ?? now }, now);
       if (t.state === "queued") setState(d, t, "transferring", { started_at: t.started_at ?? now }, "acknowledged by the agent");
+      pushNow = d.transfer === "push";
+      if (t.machine_id !== null) pushReady.add(t.machine_id);
     });
     const t = repo.target(targetId);
     if (t) notify(t.deployment_id, t.id);
+    if (t && pushRefused) {
+      const m = t.machine_id ? deps.machines.getById(t.machine_id) : null;
+      if (m?.jid) channel.send(m.jid, request("deploystop", { runId }));
+    }
+    if (t && pushNow) advance(t.deployment_id);
   }
 
   /** An agent's `deployevent`: applied once per sequence number, always acknowledged. */
@@ -328,6 +404,7 @@ export function createEngine(deps: EngineDeps) {
     }
     let stop = false;
     let ack = t0.last_seq;
+    let warning: string | undefined;
     repo.transaction(() => {
       const t = repo.target(t0.id)!;
       const d = repo.find(t.deployment_id)!;
@@ -338,6 +415,15 @@ export function createEngine(deps: EngineDeps) {
       }
       const now = clock.now();
       for (const l of e.log ?? []) repo.addLog(d.id, t.id, now, l.kind, l.text, l.step ?? null, l.exitCode ?? null);
+      if (e.exec !== undefined && !e.output) live.begin(t.id, t.run_id, e.exec, e.step ?? 0, now);
+      if (e.output) {
+        const r = live.apply(t.id, t.run_id, e.output, now);
+        if (r.problem) {
+          warning = r.problem;
+          log.warn({ jid, runId: e.runId, seq: e.seq }, `deployment live output: ${r.problem}`);
+          repo.addLog(d.id, t.id, now, "server", `live output from the agent: ${r.problem}`);
+        }
+      }
       const fields: Partial<TargetRow> = { last_seq: e.seq, acked_at: t.acked_at ?? now };
       if (e.step !== undefined) fields.step = e.step;
       if (e.stepLabel !== undefined) fields.step_label = e.stepLabel;
@@ -374,7 +460,12 @@ export function createEngine(deps: EngineDeps) {
       }
       finishIfDone(repo.find(d.id)!);
     });
-    channel.send(jid, reply(env, stop ? { ack, stop } : { ack }));
+    channel.send(jid, reply(env, { ack, ...(stop ? { stop } : {}), ...(warning ? { warning } : {}) }));
+    // A push run's agent speaking (after a restart it reports its transfer again): its files can go now.
+    if (m.online === 1 && !pushReady.has(m.id)) {
+      pushReady.add(m.id);
+      if (repo.find(t0.deployment_id)?.transfer === "push") advance(t0.deployment_id);
+    }
     notify(t0.deployment_id, t0.id);
   }
 
@@ -383,6 +474,14 @@ export function createEngine(deps: EngineDeps) {
     if (env.action === "deployevent") onEvent(from, env);
   });
   deps.machines.onChange((m, change) => {
+    // Push sessions start only once the agent has spoken since it came online (its announce,
+    // an event, a reply): right at presence its handlers may not listen yet.
+    if (change === "online" || change === "offline") pushReady.delete(m.id);
+    if (change === "updated" && m.online === 1 && !pushReady.has(m.id)) {
+      pushReady.add(m.id);
+      for (const t of repo.activeTargetsOfMachine(m.id)) if (t.state === "transferring") advance(t.deployment_id);
+      return;
+    }
     if (change !== "online" && change !== "deleted") return;
     const ids = new Set(repo.activeTargetsOfMachine(m.id).map((t) => t.deployment_id));
     if (change === "deleted") for (const d of repo.active()) ids.add(d.id);
@@ -398,6 +497,8 @@ export function createEngine(deps: EngineDeps) {
 
   return {
     repo,
+    /** Running steps' output as it comes (./live-output.ts). */
+    live,
     advance,
 
     /** Creates a deployment and its targets; it starts at `startAt` (now by default). */
@@ -497,7 +598,11 @@ export function createEngine(deps: EngineDeps) {
     },
 
     machineMayFetch(machineId: number, sha256: string): boolean {
-      return repo.activeTargetsOfMachine(machineId).some((t) => t.sent_at !== null && frozenFiles(repo.find(t.deployment_id)!.plan).has(sha256));
+      // Push runs get their files over XMPP only: an agent too old for push cannot pull them instead.
+      return repo.activeTargetsOfMachine(machineId).some((t) => {
+        const d = repo.find(t.deployment_id)!;
+        return t.sent_at !== null && d.transfer === "pull" && frozenFiles(d.plan).has(sha256);
+      });
     },
   };
 }

@@ -16,6 +16,7 @@ import type { Web } from "../../web/app.tsx";
 import { ctxOf, type RequestContext } from "../../web/context.ts";
 import { html, json, redirect } from "../../web/respond.ts";
 import { FollowPage, LogList, Summary, TargetRow, type FollowTarget } from "../../../views/deployments/follow.tsx";
+import { mergeLiveIntoLog } from "../../../views/deployments/live.tsx";
 import { ConvergencesPage, LaunchPage, RuleForm, RulesPage, type RuleView } from "../../../views/deployments/pages.tsx";
 import type { EntitiesService, Viewer } from "../entities/service.ts";
 import { formatForReader } from "../history/time.ts";
@@ -102,6 +103,7 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
     // Only machines the wake can reach (a MAC known): the others wait for the machine at once.
     hasWake: (id) => !!hooks.wake && (hooks.wakeable ? hooks.wakeable(id) : true),
     onUpdate: publish,
+    filePath: (sha) => packages.filePath(sha),
   });
 
   // ---- who sees what ----
@@ -124,6 +126,7 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
   const targetView = (r: TRow, lang: "fr" | "en"): FollowTarget => ({
     id: r.id, hostname: r.hostname, machineId: r.machine_id, state: r.state, step: r.step, stepLabel: r.step_label, reason: r.reason, detail: r.detail, exitCode: r.exit_code,
     bytesDone: r.bytes_done, bytesTotal: r.bytes_total, attempt: r.attempt, updated: when(r.updated_at, lang),
+    lang, live: r.state === "running" ? engine.live.tail(r.id, r.run_id) : null,
   });
 
   // ---- launching ----
@@ -216,7 +219,8 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
       const d = mustView(viewerOf(ctx), Number(params.id));
       const t = engine.repo.target(Number(params.tid));
       if (!t || t.deployment_id !== d.id) throw new NotFound();
-      return html(await <LogList t={ctx.t} entries={engine.repo.logs(t.id).map((l) => ({ at: when(l.at, ctx.lang), kind: l.kind, text: l.text, exitCode: l.exit_code }))} />);
+      const entries = mergeLiveIntoLog(ctx.t, ctx.lang, engine.repo.logs(t.id), engine.live.rowsOf(t.id)).map((l) => ({ at: when(l.at, ctx.lang), kind: l.kind, text: l.text, exitCode: l.exitCode }));
+      return html(await <LogList t={ctx.t} entries={entries} />);
     },
   });
 
