@@ -26,7 +26,9 @@ import type { ActionData, ActionResult } from "../../../src/protocol/actions.ts"
 import { Plan } from "../../../src/protocol/deploy-plan.ts";
 import type { Envelope } from "../../../src/protocol/envelope.ts";
 import type { Logger } from "../log.ts";
+import type { Desktop } from "../desktop/index.ts";
 import { RERUNNABLE, runStep, type StepResult } from "./steps.ts";
+import type { DeferralGrant } from "./user-steps.ts";
 import { fetchFile, getText, TransferError, type Remote } from "./transfer.ts";
 
 type EventData = ActionData<"deployevent">;
@@ -40,7 +42,7 @@ export interface RunFile {
   bandwidthKbps: number;
   deadline: number;
   phase: "plan" | "transfer" | "steps" | "done";
-  result?: "succeeded" | "failed" | "stopped";
+  result?: "succeeded" | "failed" | "stopped" | "deferred";
   pkg: number;
   step: number;
   /** The step at `step` was started and has not ended (a crash or reboot happened in it). */
@@ -51,6 +53,8 @@ export interface RunFile {
   acked: number;
   outbox: EventData[];
   createdAt: number;
+  /** What the server allows for defer steps (postponements used, whether one more is allowed). */
+  deferral?: DeferralGrant;
 }
 
 export interface DeployDeps {
@@ -67,6 +71,8 @@ export interface DeployDeps {
   now?(): number;
   /** For tests: wait steps sleep this fraction of their time. */
   timeScale?: number;
+  /** Shows notifications and questions to the logged-in users (agent/src/desktop). */
+  desktop?: Desktop;
 }
 
 type Sender = (action: string, data: Record<string, unknown>) => Promise<Envelope>;
@@ -140,6 +146,7 @@ export class DeployManager {
     const f: RunFile = {
       runId: d.runId, deploymentId: d.deploymentId, planSha256: d.planSha256, transfer: d.transfer, bandwidthKbps: d.bandwidthKbps, deadline: d.deadline,
       phase: "plan", pkg: 0, step: 0, inStep: false, env: {}, previous: {}, seq: 0, acked: 0, outbox: [], createdAt: this.#now(),
+      ...(d.deferral ? { deferral: { used: d.deferral.used, allowed: d.deferral.allowed, ...(d.deferral.why ? { why: d.deferral.why } : {}) } } : {}),
     };
     await this.#save(f);
     const entry = { file: f, abort: new AbortController() };
@@ -219,7 +226,7 @@ export class DeployManager {
     }
   }
 
-  async #finish(f: RunFile, result: "succeeded" | "failed" | "stopped", ev: Omit<Outgoing, "runId" | "state">): Promise<void> {
+  async #finish(f: RunFile, result: "succeeded" | "failed" | "stopped" | "deferred", ev: Omit<Outgoing, "runId" | "state">): Promise<void> {
     f.phase = "done";
     f.result = result;
     f.inStep = false;
@@ -331,11 +338,12 @@ export class DeployManager {
         await mkdir(pkgDir, { recursive: true });
         try {
           result = await runStep(step, {
-            os: this.deps.os, packageDir: pkgDir, tempDir: join(dir, "tmp"), env: f.env, signal, timeScale: this.deps.timeScale,
+            os: this.deps.os, packageDir: pkgDir, tempDir: join(dir, "tmp"), env: f.env, signal, timeScale: this.deps.timeScale, desktop: this.deps.desktop, deferral: f.deferral,
             vars: {
               package_dir: pkgDir, temp_dir: join(dir, "tmp"), hostname: hostname(), os: this.deps.os, arch: process.arch, user: process.env.USER ?? process.env.USERNAME ?? "",
               package_name: p.name, package_version: p.version, deployment_id: f.deploymentId, machine_id: this.deps.machineId, step_id: step.id,
               previous_code: f.previous.code ?? "", previous_result: f.previous.result ?? "", previous_output: f.previous.output ?? "",
+              deferrals_used: f.deferral?.used ?? 0, deferrals_left: step.action === "defer" ? Math.max(0, step.maxDeferrals - (f.deferral?.used ?? 0)) : "",
             },
           });
         } catch (e) {
@@ -351,6 +359,11 @@ export class DeployManager {
       f.previous.result = result.ok ? "success" : "error";
       if (result.output !== undefined) f.previous.output = result.output.split("\n").slice(-20).join("\n");
       f.inStep = false;
+      const interaction = result.interaction ? { interaction: { ...result.interaction, step: stepNo } } : {};
+      if (result.defer) {
+        // The user postponed: this run ends here; the server (which keeps the count) runs the deployment again later.
+        return this.#finish(f, "deferred", { step: stepNo, stepLabel: step.id, detail: `${p.name}: postponed by the user (${(f.deferral?.used ?? 0) + 1} of ${result.defer.maxDeferrals}, ${result.defer.delayMinutes} min)`, deferral: { pkg: f.pkg, step: stepNo }, log, ...interaction });
+      }
       if (step.action === "end_success" || step.action === "end_error") {
         if (step.action === "end_error") {
           return this.#finish(f, "failed", { reason: "step", step: stepNo, stepLabel: step.id, exitCode: f.previous.code, detail: `${p.name}: ${result.notes[0] ?? "END_ERROR"} (after step with return code ${f.previous.code ?? "—"})`, log });
@@ -366,7 +379,7 @@ export class DeployManager {
         continue;
       }
       const next = nextStepIndex(steps, stepNo, { ok: result.ok, ...(result.code !== undefined ? { code: result.code } : {}) });
-      if (next === null) return this.#finish(f, "failed", { reason: "step", step: stepNo, exitCode: result.code, detail: `${p.name}: no step to go to after ${step.id}`, log });
+      if (next === null) return this.#finish(f, "failed", { reason: "step", step: stepNo, exitCode: result.code, detail: `${p.name}: no step to go to after ${step.id}`, log, ...interaction });
       f.step = next;
       await this.#save(f);
       if (result.reboot) {
@@ -377,7 +390,7 @@ export class DeployManager {
         await this.deps.reboot(result.reboot.delaySeconds);
         return;
       }
-      await this.#emit(f, { runId: f.runId, state: "running", step: stepNo, stepLabel: step.id, ...(result.code !== undefined ? { exitCode: result.code } : {}), log });
+      await this.#emit(f, { runId: f.runId, state: "running", step: stepNo, stepLabel: step.id, ...(result.code !== undefined ? { exitCode: result.code } : {}), log, ...interaction });
     }
   }
 }

@@ -24,6 +24,7 @@ import type { Recorder } from "../history/service.ts";
 import type { MachineListener } from "../machines/service.ts";
 import type { MachineRow } from "../machines/repo.ts";
 import { frozenFiles, planFor } from "./plan.ts";
+import { decideDeferral, grantFor, heldUntil, promptsRepo } from "./prompts.ts";
 import { deploymentsRepo, isTerminal, PRE_DISPATCH, type DeploymentRow, type Reason, type RuleRow, type Section, type TargetRow, type TargetState } from "./repo.ts";
 
 export interface EngineLog {
@@ -102,6 +103,7 @@ export function inWindow(minute: number, start: number | null, end: number | nul
 
 export function createEngine(deps: EngineDeps) {
   const repo = deploymentsRepo(deps.db);
+  const prompts = promptsRepo(deps.db);
   const { clock, channel, log } = deps;
   const members = deps.membersOf ?? (() => []);
   const canWake = (machineId: number) => (deps.hasWake ? deps.hasWake(machineId) : !!deps.wake);
@@ -218,6 +220,7 @@ export function createEngine(deps: EngineDeps) {
           continue;
         }
         if (!PRE_DISPATCH.includes(t.state)) continue; // the agent drives transferring / running
+        if (heldUntil(t, prompts.deferral(t.id), now) !== null) continue; // postponed by its user (./prompts.ts)
         if (m.banned === 1) {
           setState(d, t, "failed", { reason: "refused", detail: "the machine is banned" }, "the machine is banned");
           continue;
@@ -270,7 +273,7 @@ export function createEngine(deps: EngineDeps) {
   }
 
   async function send(d: DeploymentRow, t: TargetRow, jid: string, planSha256: string): Promise<void> {
-    const data: ActionData<"deploy"> = { runId: t.run_id, deploymentId: d.id, planSha256, transfer: d.transfer, bandwidthKbps: d.bandwidth_kbps, deadline: d.deadline_at };
+    const data: ActionData<"deploy"> = { runId: t.run_id, deploymentId: d.id, planSha256, transfer: d.transfer, bandwidthKbps: d.bandwidth_kbps, deadline: d.deadline_at, deferral: grantFor(d, prompts.deferral(t.id), clock.now()) };
     let answer: Envelope;
     try {
       answer = await channel.request(jid, request("deploy", data), TIMING.requestTimeoutMs);
@@ -328,6 +331,8 @@ export function createEngine(deps: EngineDeps) {
     }
     let stop = false;
     let ack = t0.last_seq;
+    let rerun = false;
+    const resumes: { at: number; name: string }[] = [];
     repo.transaction(() => {
       const t = repo.target(t0.id)!;
       const d = repo.find(t.deployment_id)!;
@@ -338,6 +343,7 @@ export function createEngine(deps: EngineDeps) {
       }
       const now = clock.now();
       for (const l of e.log ?? []) repo.addLog(d.id, t.id, now, l.kind, l.text, l.step ?? null, l.exitCode ?? null);
+      if (e.interaction) prompts.addPrompt({ deploymentId: d.id, targetId: t.id, runId: t.run_id, at: now, i: e.interaction });
       const fields: Partial<TargetRow> = { last_seq: e.seq, acked_at: t.acked_at ?? now };
       if (e.step !== undefined) fields.step = e.step;
       if (e.stepLabel !== undefined) fields.step_label = e.stepLabel;
@@ -365,6 +371,25 @@ export function createEngine(deps: EngineDeps) {
         case "succeeded":
           setState(d, t, "succeeded", { ...fields, reason: null, detail: e.detail ?? "" }, e.detail ?? "");
           break;
+        case "deferred": {
+          // The user postponed: checked against the plan's defer step and the count kept here.
+          const plan = m ? planFor(d.plan, m.os, d.id) : null;
+          const step = plan && !("error" in plan) && e.deferral ? plan.plan.packages[e.deferral.pkg]?.steps[e.deferral.step] : undefined;
+          const dec = decideDeferral(d, prompts.deferral(t.id), step, now);
+          const fresh: Partial<TargetRow> = { run_id: crypto.randomUUID(), last_seq: 0, sent_at: null, send_count: 0, acked_at: null, step: null, step_label: "", exit_code: null, bytes_done: 0, bytes_total: 0, reason: null };
+          if (dec.ok) {
+            prompts.saveDeferral({ targetId: t.id, deploymentId: d.id, used: dec.used, max: dec.max, delay: dec.delay, resumeAt: dec.resumeAt, capped: dec.capped }, now);
+            const why = `deferred by the user until ${new Date(dec.resumeAt).toISOString()} (${dec.used} of ${dec.max})${dec.capped ? "; shortened by the deadline, the next run does not ask" : ""}`;
+            setState(d, t, "queued", { ...fields, ...fresh, detail: why }, why);
+            resumes.push({ at: dec.resumeAt, name: `deployment-resume:${t.id}:${dec.used}` });
+          } else {
+            prompts.saveDeferral({ targetId: t.id, deploymentId: d.id, used: dec.used, max: dec.max, delay: dec.delay, resumeAt: null, capped: true }, now);
+            const why = `postponement refused (${dec.why}): runs again now without asking`;
+            setState(d, t, "queued", { ...fields, ...fresh, detail: why }, why);
+            rerun = true;
+          }
+          break;
+        }
         case "failed":
         case "stopped": {
           const reason: Reason = e.state === "stopped" ? "stopped" : (e.reason ?? "step");
@@ -376,6 +401,8 @@ export function createEngine(deps: EngineDeps) {
     });
     channel.send(jid, reply(env, stop ? { ack, stop } : { ack }));
     notify(t0.deployment_id, t0.id);
+    for (const r of resumes) deps.scheduler.enqueue("deployments.advance", { id: t0.deployment_id }, { runAt: r.at, name: r.name });
+    if (rerun) advance(t0.deployment_id);
   }
 
   // ---- wiring ----
@@ -398,6 +425,7 @@ export function createEngine(deps: EngineDeps) {
 
   return {
     repo,
+    prompts,
     advance,
 
     /** Creates a deployment and its targets; it starts at `startAt` (now by default). */
