@@ -24,6 +24,9 @@ export interface FollowTarget {
   bytesTotal: number;
   attempt: number;
   updated: string;
+  /** Postponed by its user: until when, and "k of N" (./prompts.tsx). */
+  deferredUntil?: string | null;
+  deferrals?: { used: number; max: number } | null;
 }
 
 export interface FollowSummary {
@@ -83,9 +86,12 @@ export function TargetRow(props: { t: T; deploymentId: number; r: FollowTarget }
         )}
       </td>
       <td>
-        <span class={`state deploy-state-${r.state}`} safe>
-          {stateLabel(t, r.state, r.step)}
+        <span class={`state deploy-state-${r.deferredUntil ? "deferred" : r.state}`} safe>
+          {r.deferredUntil ? t("deploy.state.deferred") : stateLabel(t, r.state, r.step)}
         </span>
+        {when(r.deferredUntil && r.deferrals, () => (
+          <span class="muted small" safe>{` ${t("deploy.deferral.until", { until: r.deferredUntil!, used: r.deferrals!.used, max: r.deferrals!.max })}`}</span>
+        ))}
         {when(r.stepLabel && r.state === "running", () => (
           <span class="muted small" safe>{` ${r.stepLabel}`}</span>
         ))}

@@ -55,6 +55,8 @@ export interface PasswdEntry {
 /** The variables that make a session reachable, as read from a process. */
 export const SESSION_VARS = ["DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XAUTHORITY", "XDG_RUNTIME_DIR", "LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"] as const;
 
+/** Accounts below this uid are the system's (Debian's UID_MIN). */
+const SYSTEM_UID_MAX = 1000;
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}\$?$/;
 
 /** `loginctl list-sessions --no-legend` (columns SESSION UID USER [SEAT TTY STATE …]). */
@@ -171,9 +173,11 @@ export function findSessions(src: SessionSources): DesktopSession[] {
   };
 
   // 1. logind
+  const greeters = new Set<number>();
   for (const s of src.loginctlList ? parseLoginctlSessions(src.loginctlList) : []) {
     const props = parseLoginctlShow(src.loginctlShow(s.id) ?? "");
     const type = props.Type ?? "";
+    if (props.Class && props.Class !== "user") greeters.add(s.uid);
     if (type !== "x11" && type !== "wayland") continue;
     if ((props.Class && props.Class !== "user") || props.Remote === "yes" || (props.State && props.State !== "active" && props.State !== "online")) continue;
     const pw = users.get(s.uid) ?? byName.get(s.user);
@@ -188,9 +192,10 @@ export function findSessions(src: SessionSources): DesktopSession[] {
     if (!pw) continue;
     add(pw, envOf(pw.uid, { display: w.display }) ?? { DISPLAY: w.display }, "who", false);
   }
-  // 3. processes of ordinary users holding a display (a root desktop only through logind).
+  // 3. processes of ordinary users holding a display: not root nor system accounts (below
+  // UID_MIN 1000: display managers, greeters), nor nobody (a root desktop only through logind).
   for (const p of src.procs) {
-    if (p.uid === 0 || (!p.env.DISPLAY && !p.env.WAYLAND_DISPLAY)) continue;
+    if (p.uid < SYSTEM_UID_MAX || p.uid === 65534 || greeters.has(p.uid) || (!p.env.DISPLAY && !p.env.WAYLAND_DISPLAY)) continue;
     const pw = users.get(p.uid);
     if (!pw) continue;
     const env = envOf(p.uid, p.env.WAYLAND_DISPLAY ? { wayland: p.env.WAYLAND_DISPLAY } : { display: p.env.DISPLAY });
