@@ -9,7 +9,7 @@ import { appleScriptString, clean, gtkLabel, markup, psString } from "../../agen
 import { askCommand, askExit, asSessionUser, notifyCommand } from "../../agent/src/desktop/linux.ts";
 import { appleScript, macCommand, parseConsoleUser, parseDialogOutput } from "../../agent/src/desktop/macos.ts";
 import type { Prompt } from "../../agent/src/desktop/prompt.ts";
-import { findSessions, parseEnviron, parseLoginctlSessions, parseLoginctlShow, parsePasswd, parseWho, type DesktopSession, type SessionSources } from "../../agent/src/desktop/sessions-linux.ts";
+import { findSessions, parseEnviron, parseLoginctlSessions, parseLoginctlShow, parsePasswd, parseWho, type DesktopSession, type ProcEnv, type SessionSources } from "../../agent/src/desktop/sessions-linux.ts";
 import { dialogScript, interactiveSessions, launchScript, parseLaunchOutput, parseQuser } from "../../agent/src/desktop/windows.ts";
 
 const HOSTILE = `Quit "now" & 'save' <b>bold</b> $(rm -rf /) \`id\` $env:PATH ‘curly’ \\ back\nsecond line_with_underscore\u0000nul\u0007bell`;
@@ -103,7 +103,7 @@ dave     pts/2        2026-11-28 09:31 (:12.0)
   });
 
   test("a display no login manager knows (Xvfb, kiosk X) is found from the processes; root's processes never make a session; one session per user and display", () => {
-    const procs = [
+    const procs: ProcEnv[] = [
       { pid: 1, uid: 0, env: { DISPLAY: ":5", DBUS_SESSION_BUS_ADDRESS: "unix:path=/root/bus" } },
       { pid: 2, uid: 1001, env: { DISPLAY: ":7" } },
       { pid: 3, uid: 1001, env: { DISPLAY: ":7", DBUS_SESSION_BUS_ADDRESS: "unix:path=/tmp/dbus-x" } },
