@@ -251,6 +251,8 @@ describe("Windows", () => {
     expect(psRead(s.split("\r\n").find((l) => l.startsWith("$user = "))!.slice(8))).toBe("CORP\\o'brien");
     expect(s).toContain("-LogonType Interactive");
     expect(s).toContain("Unregister-ScheduledTask");
+    expect(s).toContain("icacls.exe $answerDir /grant");
+    expect(s).not.toContain("icacls.exe $dir");
     expect(s).toContain("AddSeconds(90)");
     expect(parseLaunchOutput("noise\r\nanswer=no\r\n")).toBe("no");
     expect(parseLaunchOutput("answer=maybe")).toBe("error");

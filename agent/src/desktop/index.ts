@@ -154,7 +154,7 @@ export function createDesktop(deps: DesktopDeps): Desktop {
       const dir = join(deps.workDir, "dialogs", id);
       await mkdir(dir, { recursive: true });
       dirs.push(dir);
-      await writeFile(join(dir, "dialog.ps1"), `\ufeff${dialogScript(p, join(dir, "answer.txt"))}`);
+      await writeFile(join(dir, "dialog.ps1"), `\ufeff${dialogScript(p, join(dir, "answer", "answer.txt"))}`);
       await writeFile(join(dir, "launch.ps1"), `\ufeff${launchScript({ user: s.user, dir, taskName: `Dialog-${id}`, timeoutSeconds: p.timeoutSeconds })}`);
       const proc = start(launchCommand(join(dir, "launch.ps1")));
       if (proc) dialogs.push({ where: `${s.user} in session ${s.id} (${s.sessionName})`, proc, read: (_c: number, out: string) => { const a = parseLaunchOutput(out); return a === "shown" ? "yes" as const : a; } });

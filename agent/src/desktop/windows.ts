@@ -6,7 +6,8 @@
  *
  *  - `dialog.ps1`, run **as the interactive user in their session**: a small always-on-top
  *    Windows Forms window (the text, two buttons, a countdown; it gives up after the
- *    step's timeout) that writes its answer — `yes`, `no` or `timeout` — to `answer.txt`;
+ *    step's timeout) that writes its answer — `yes`, `no` or `timeout` — to
+ *    `answer\answer.txt` (the only place the user is given write access to);
  *    for notifications, a tray balloon shown for the timeout;
  *  - `launch.ps1`, run by the agent as SYSTEM: it lets the user write the answer file,
  *    registers a one-off scheduled task for that user with logon type Interactive (the
@@ -134,10 +135,12 @@ export function launchScript(o: { user: string; dir: string; taskName: string; t
     `$dir = ${psString(o.dir, 1024)}`,
     `$user = ${psString(o.user, 200)}`,
     `$task = ${psString(o.taskName, 200)}`,
-    "$answer = Join-Path $dir 'answer.txt'",
+    "$answerDir = Join-Path $dir 'answer'",
+    "$answer = Join-Path $answerDir 'answer.txt'",
     "$dialog = Join-Path $dir 'dialog.ps1'",
-    // The user may write its answer there, nothing else of the agent's.
-    "& icacls.exe $dir /grant \"${user}:(OI)(CI)M\" | Out-Null",
+    // The user may write its answer in answer\ only: never in the folder of this script, which runs as SYSTEM.
+    "New-Item -ItemType Directory -Force -Path $answerDir | Out-Null",
+    "& icacls.exe $answerDir /grant \"${user}:(OI)(CI)M\" | Out-Null",
     "$action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument ('-NoProfile -NonInteractive -ExecutionPolicy Bypass -WindowStyle Hidden -File \"' + $dialog + '\"')",
     "$principal = New-ScheduledTaskPrincipal -UserId $user -LogonType Interactive -RunLevel Limited",
     "$settings = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -ExecutionTimeLimit (New-TimeSpan -Seconds " + String(wait) + ")",
