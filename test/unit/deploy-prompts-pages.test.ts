@@ -36,6 +36,7 @@ describe("prompts on the follow page", () => {
     const follow = await c.page(`/deployments/${launched.id}`);
     expect(follow.html).toContain("Reporté par l&#x27;utilisateur");
     expect(follow.html).toContain("(2 sur 3)");
+    expect(follow.html).toContain("1 machine(s) reportée(s) par leur utilisateur.");
     const frag = await c.page(`/deployments/${launched.id}/targets/${target.id}/log`);
     expect(frag.res.status).toBe(200);
     expect(frag.html).toContain("Notifications et questions à l&#x27;utilisateur");

@@ -34,6 +34,8 @@ export interface FollowSummary {
   status: string;
   counts: Record<"queued" | "waking" | "waiting" | "transferring" | "running" | "succeeded" | "failed" | "stopped" | "expired" | "total", number>;
   reasons: Record<string, number>;
+  /** Machines waiting for their users' postponement to end (among the pending ones). */
+  deferred?: number;
 }
 
 export interface FollowProps {
@@ -64,6 +66,11 @@ export function Summary(props: { t: T; s: FollowSummary }) {
         </span>
       </p>
       <progress max={String(Math.max(c.total, 1))} value={String(done)} aria-label={t("deploy.follow.col.progress")}></progress>
+      {when(s.deferred, () => (
+        <p class="deploy-deferred-count" safe>
+          {t("deploy.follow.deferred", { n: s.deferred ?? 0 })}
+        </p>
+      ))}
       <p class="muted" safe>
         {t("audit.detail.errors")}: {errors.length ? errors.join(", ") : t("audit.detail.none")}
       </p>

@@ -89,7 +89,7 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
     void hub.publish("swap", async (sub) => {
       if (!mayView({ id: sub.user.id, login: "", isSuper: sub.user.isSuper }, d)) return null;
       const t = translator(sub.lang);
-      const summary = await <Summary t={t} s={{ id: d.id, status: d.status, counts: engine.repo.counts(d.id), reasons: engine.repo.reasonCounts(d.id) }} />;
+      const summary = await <Summary t={t} s={{ id: d.id, status: d.status, counts: engine.repo.counts(d.id), reasons: engine.repo.reasonCounts(d.id), deferred: engine.prompts.heldCount(d.id, clock.now()) }} />;
       const rows = row ? [row] : engine.repo.targets(d.id).slice(0, 200);
       const safeRows = (await Promise.all(rows.map((r) => <table data-swap-rows><tbody><TargetRow t={t} deploymentId={d.id} r={targetView(r, sub.lang)} /></tbody></table>))).join("");
       return summary + safeRows;
@@ -208,7 +208,7 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
           <FollowPage
             t={ctx.t} csrf={ctx.session!.csrf} canManage={canManage}
             d={{ id: d.id, title: d.title, pkg: `${d.package_name} ${d.package_version}`, section: ctx.t(`deploy.section.${d.section}`), start: when(d.start_at, ctx.lang), deadline: when(d.deadline_at, ctx.lang), by: d.created_by_login || "—", target: d.target_type === "group" ? ctx.t("audit.target.group", { name: d.target_label }) : d.target_label || ctx.t("audit.target.machines", { n: engine.repo.counts(d.id).total }), transfer: d.transfer + (d.bandwidth_kbps ? ` ≤ ${d.bandwidth_kbps} kbit/s` : "") }}
-            summary={{ id: d.id, status: d.status, counts: engine.repo.counts(d.id), reasons: engine.repo.reasonCounts(d.id) }}
+            summary={{ id: d.id, status: d.status, counts: engine.repo.counts(d.id), reasons: engine.repo.reasonCounts(d.id), deferred: engine.prompts.heldCount(d.id, clock.now()) }}
             targets={engine.repo.targets(d.id).map((r) => targetView(r, ctx.lang))}
             serverLog={engine.repo.deploymentLogs(d.id).map((l) => ({ at: when(l.at, ctx.lang), text: l.text }))}
           />
