@@ -4,7 +4,7 @@
  * it came from; the server's grant (count, deadline) is obeyed; the kiosk kind stays distinct.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DeployManager, type RunFile } from "../../agent/src/deploy/runner.ts";
 import { defaultLabels, runUserStep } from "../../agent/src/deploy/user-steps.ts";
@@ -15,6 +15,21 @@ import { tempDirs } from "../support/tmp.ts";
 const tmp = tempDirs("medulla-agent-user-steps-");
 const quiet = { debug() {}, info() {}, warn() {}, error() {} } as never;
 const signal = new AbortController().signal;
+
+/** Waits (bounded) until the run is done and its last events are acknowledged and saved: no write is left to happen after the test. */
+async function drained(dir: string, runId: string): Promise<void> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const f = JSON.parse(readFileSync(join(dir, "runs", runId, "run.json"), "utf8")) as RunFile;
+      if (f.phase === "done" && f.outbox.length === 0) return;
+    } catch {
+      // being replaced
+    }
+    if (Date.now() > until) throw new Error(`run ${runId} not drained`);
+    await Bun.sleep(10);
+  }
+}
 
 function scripted(answer: Partial<PromptResult>): Desktop & { asked: Prompt[]; notified: Prompt[] } {
   const asked: Prompt[] = [];
@@ -113,6 +128,8 @@ describe("the runner with user steps", () => {
     await m.start();
     await m.idle();
     await m.flush();
+    await drained(dir, "r1");
+    await m.settled();
     expect(await Bun.file(marker).exists()).toBe(false);
     expect(events.find((e) => (e.interaction as { kind?: string })?.kind === "user_notify")).toMatchObject({ state: "running", interaction: { step: 0, outcome: "shown" } });
     expect(events.at(-1)).toMatchObject({ state: "deferred", step: 1, deferral: { pkg: 0, step: 1 }, interaction: { kind: "defer", step: 1, answer: "no", by: "alice on x11:0" } });
@@ -125,7 +142,31 @@ describe("the runner with user steps", () => {
     await m.start();
     await m.idle();
     await m.flush();
+    await drained(dir, "r2");
+    await m.settled();
     expect(events.at(-1)).toMatchObject({ state: "failed", detail: expect.stringContaining("declined") });
     expect(JSON.stringify(events)).toContain("timed out → default");
+  });
+});
+
+describe("a question the agent died in", () => {
+  test("is asked again after the restart (asking twice is harmless)", async () => {
+    const dir = tmp();
+    const runDir = join(dir, "runs", "r3");
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(join(runDir, "plan.json"), JSON.stringify({ v: 1, deploymentId: 1, section: "install", os: "linux", packages: [{ ref: "1", name: "P", version: "1", files: [], steps: [{ ...ask, next: { codes: [{ when: "==0", goto: "ok" }] } }, { id: "ok", action: "end_success" }], inventoryAfter: false, removeAfter: false }] }));
+    const f: RunFile = { runId: "r3", deploymentId: 1, planSha256: "0".repeat(64), transfer: "pull", bandwidthKbps: 0, deadline: 0, phase: "steps", pkg: 0, step: 0, inStep: true, env: {}, previous: {}, seq: 2, acked: 2, outbox: [], createdAt: Date.now() };
+    writeFileSync(join(runDir, "run.json"), JSON.stringify(f));
+    const d = scripted({ answer: "yes", by: "alice on x11:0" });
+    const events: Record<string, unknown>[] = [];
+    const m = new DeployManager({ dir, remote: { server: "https://127.0.0.1:1", jid: "a@b", password: "x", ca: "" }, log: quiet, os: "linux", machineId: "m1", reboot: () => {}, desktop: d });
+    m.setSender(async (action, data) => (events.push(data), reply(request(action, data), { ack: data.seq as number }) as Envelope));
+    await m.start();
+    await m.idle();
+    await m.flush();
+    await drained(dir, "r3");
+    await m.settled();
+    expect(d.asked).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({ state: "succeeded" });
   });
 });

@@ -169,6 +169,16 @@ export class DeployManager {
     await Promise.all([...this.#runs.values()].map((r) => r.done));
   }
 
+  /** Waits until no run is running, no flush is under way and every write has landed (tests). */
+  async settled(): Promise<void> {
+    for (let i = 0; i < 500; i++) {
+      await this.idle();
+      await Promise.all([...this.#saving.values()]);
+      if (!this.#flushing) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   /** Stops running steps (the agent is stopping); runs resume at the next start. */
   shutdown(): void {
     for (const r of this.#runs.values()) if (r.file.phase !== "done") r.abort.abort(new Error("agent stopping"));

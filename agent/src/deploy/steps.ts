@@ -239,3 +239,5 @@ export async function runStep(raw: Step, ctx: StepContext): Promise<StepResult> 
 
 /** Steps that can run again after the agent died during them without doing harm twice. */
 export const RERUNNABLE = new Set<Step["action"]>(["set_env", "wait", "log", "edit_settings", "delete_files", "kiosk_notify", "user_notify", "end_success", "end_error", "reboot"]);
+// Asking again is harmless: a question or a postponement the agent died in is shown again.
+RERUNNABLE.add("ask_user").add("defer");
