@@ -13,7 +13,7 @@ const oneOf = <const T extends readonly string[]>(values: T) => Type.Union(value
 export const DEPLOY_EVENT_STATES = ["transferring", "running", "rebooting", "succeeded", "failed", "stopped", "deferred"] as const;
 /** User-facing steps (agent/src/desktop): the kind of prompt and what came of it. */
 export const PROMPT_KINDS = ["kiosk_notify", "user_notify", "ask_user", "defer"] as const;
-export const PROMPT_OUTCOMES = ["answered", "timeout", "no_session", "no_tool", "error", "shown", "limit", "deadline"] as const;
+export const PROMPT_OUTCOMES = ["answered", "timeout", "dismissed", "no_session", "no_tool", "error", "shown", "limit", "deadline"] as const;
 export const DEPLOY_FAILURE_REASONS = ["download", "checksum", "permission", "step", "agent", "refused", "stopped", "expired"] as const;
 
 export const MachineFacts = Type.Object(

@@ -55,10 +55,15 @@ function asUser(argv: string[], env: Record<string, string> = {}): string[] {
   return isRoot ? ["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--init-groups", "--", "env", "-i", ...e, ...argv] : ["env", "-i", ...e, ...argv];
 }
 const sessionEnv = () => ({ DISPLAY: display, DBUS_SESSION_BUS_ADDRESS: bus });
-function inSession(argv: string[]): { code: number; out: string } {
-  const r = Bun.spawnSync(asUser(argv, sessionEnv()), { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 15_000 });
+function inSession(argv: string[], on = display): { code: number; out: string } {
+  const r = Bun.spawnSync(asUser(argv, { ...sessionEnv(), DISPLAY: on }), { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 15_000 });
   return { code: r.exitCode ?? -1, out: r.stdout.toString() };
 }
+const freeDisplay = (from: number) => {
+  let n = from;
+  while (existsSync(`/tmp/.X11-unix/X${n}`) || existsSync(`/tmp/.X${n}-lock`)) n++;
+  return n;
+};
 /** Processes of the test user (all started by this test, directly or by the session bus). */
 function userPids(): number[] {
   return readdirSync("/proc").filter((n) => /^\d+$/.test(n)).filter((n) => {
@@ -71,8 +76,7 @@ function userPids(): number[] {
 }
 
 async function startSession(): Promise<void> {
-  let n = 90;
-  while (existsSync(`/tmp/.X11-unix/X${n}`) || existsSync(`/tmp/.X${n}-lock`)) n++;
+  const n = freeDisplay(90);
   display = `:${n}`;
   sessionProcs.push(Bun.spawn(asUser(["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"]), { stdin: "ignore", stdout: "ignore", stderr: "ignore" }));
   await waitFor("the X display", () => existsSync(`/tmp/.X11-unix/X${n}`), 20_000);
@@ -108,14 +112,16 @@ function dunstHistory(): { summary: string; body: string; category: string; appn
   return (data.data?.[0] ?? []).map((n) => ({ summary: n.summary?.data ?? "", body: n.body?.data ?? "", category: n.category?.data ?? "", appname: n.appname?.data ?? "" }));
 }
 
+const dialogOn = (title: string, on = display) => inSession(["xdotool", "search", "--name", `^${title}$`], on).out.trim().split("\n")[0] || false;
+
 /** Answers the dialog titled `title` with `keys`, like a person at the keyboard; retried until the dialog is gone. */
-async function answer(title: string, keys: string[]): Promise<void> {
-  const win = await waitFor(`the dialog "${title}"`, () => inSession(["xdotool", "search", "--name", `^${title}$`]).out.trim().split("\n")[0] || false, 90_000);
+async function answer(title: string, keys: string[], on = display): Promise<void> {
+  const win = await waitFor(`the dialog "${title}" on ${on}`, () => dialogOn(title, on), 90_000);
   await waitFor(`the dialog "${title}" to take the answer`, async () => {
-    inSession(["xdotool", "windowfocus", "--sync", win]);
-    inSession(["xdotool", "key", "--clearmodifiers", ...keys]);
+    inSession(["xdotool", "windowfocus", "--sync", win], on);
+    inSession(["xdotool", "key", "--clearmodifiers", ...keys], on);
     await Bun.sleep(500);
-    return inSession(["xdotool", "search", "--name", `^${title}$`]).out.trim() === "";
+    return !dialogOn(title, on);
   }, 30_000);
 }
 
@@ -217,7 +223,8 @@ describe.skipIf(missing.length > 0)("user prompts with a real desktop session an
       { id: "no", action: "end_error", message: "the user declined" },
     ]);
     const d = await api("POST", "/api/v1/deployments", { packageId: String(id), machineIds: [machineId] });
-    await answer("E2E question", ["Return"]);
+    // The buttons: "No" (focused) then "Yes_install": Tab moves to it.
+    await answer("E2E question", ["Tab", "Return"]);
     const done = await finished(d.id);
     expect(done.targets[0]).toMatchObject({ state: "succeeded" });
     expect(readFileSync(marker, "utf8")).toBe("yes\n");
@@ -252,6 +259,42 @@ describe.skipIf(missing.length > 0)("user prompts with a real desktop session an
     expect(logText(d.id)).toContain('timed out → default "no"');
   }, STEP);
 
+  test("two sessions: the question is shown in both, the first answer wins and the other dialog is closed", async () => {
+    // A second display of the same user, with one process of its session on it.
+    const second = `:${freeDisplay(Number(display.slice(1)) + 1)}`;
+    const x = Bun.spawn(asUser(["Xvfb", second, "-screen", "0", "800x600x24", "-nolisten", "tcp"]), { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    await waitFor("the second X display", () => existsSync(`/tmp/.X11-unix/X${second.slice(1)}`), 20_000);
+    const holder = Bun.spawn(asUser(["sleep", "600"], { DISPLAY: second }), { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    try {
+      const id = addPackage("Ask_two", [
+        { id: "q", action: "ask_user", title: "E2E two sessions", question: "Proceed?", timeout: 120, default: "no", next: { codes: [{ when: "==0", goto: "ok" }, { when: "==1", goto: "no" }] } },
+        { id: "ok", action: "end_success" },
+        { id: "no", action: "end_error", message: "declined" },
+      ]);
+      const d = await api("POST", "/api/v1/deployments", { packageId: String(id), machineIds: [machineId] });
+      await waitFor("the dialog on the first display", () => dialogOn("E2E two sessions"), 90_000);
+      await answer("E2E two sessions", ["Return"], second);
+      const done = await finished(d.id);
+      expect(done.targets[0]).toMatchObject({ state: "failed" });
+      expect(done.targets[0].detail).toContain("declined");
+      expect(promptsOf(d.id)).toEqual([expect.objectContaining({ outcome: "answered", answer: "no", by_whom: `${userName} on x11${second}` })]);
+      expect(logText(d.id)).toContain(`answered in ${userName} on x11${second}; the dialog in ${userName} on x11${display} closed`);
+      await waitFor("the other dialog closed", () => !dialogOn("E2E two sessions"), 20_000);
+    } finally {
+      holder.kill();
+      x.kill();
+      await Promise.all([holder.exited, x.exited]);
+      // Helpers the dialogs started on that display (accessibility bus…) go too, by pid.
+      for (const pid of userPids()) {
+        try {
+          if (readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`DISPLAY=${second}`)) process.kill(pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+    }
+  }, STEP);
+
   test("postponed in the real dialog: the machine waits, resumes after the interval, and with the limit reached installs without asking", async () => {
     const marker = join(out, "deferred.txt");
     const id = addPackage("Defer_once", [
@@ -260,10 +303,13 @@ describe.skipIf(missing.length > 0)("user prompts with a real desktop session an
       { id: "ok", action: "end_success" },
     ]);
     const d = await api("POST", "/api/v1/deployments", { packageId: String(id), machineIds: [machineId] });
-    const win = await waitFor("the deferral dialog", () => inSession(["xdotool", "search", "--name", "^E2E deferral$"]).out.trim().split("\n")[0] || false, 90_000);
+    const win = await waitFor("the deferral dialog", () => dialogOn("E2E deferral"), 90_000).catch((e) => {
+      console.error(agentLog.slice(-40).join("\n"), "\n---\n", logText(d.id));
+      throw e;
+    });
     expect(win).toBeTruthy();
-    // Focus moves back from "Install now" to "Later (1)", which is pressed.
-    await answer("E2E deferral", ["shift+Tab", "Return"]);
+    // "Later (1)" comes first and has the focus.
+    await answer("E2E deferral", ["Return"]);
     const held = await waitFor("the machine postponed", async () => {
       const t = (await deployment(d.id)).targets[0];
       return t.state === "queued" && t.deferral?.resumeAt ? t : false;
@@ -280,6 +326,20 @@ describe.skipIf(missing.length > 0)("user prompts with a real desktop session an
       ["defer", "limit", null],
     ]);
     expect(dunstHistory().some((n) => n.body.startsWith("Updates are ready."))).toBe(true);
+  }, STEP);
+
+  test("a dialog closed without an answer (Escape) takes the default, said so", async () => {
+    const id = addPackage("Ask_closed", [
+      { id: "q", action: "ask_user", title: "E2E closed", question: "Proceed?", timeout: 120, default: "yes", next: { codes: [{ when: "==0", goto: "ok" }, { when: "==1", goto: "no" }] } },
+      { id: "ok", action: "end_success" },
+      { id: "no", action: "end_error" },
+    ]);
+    const d = await api("POST", "/api/v1/deployments", { packageId: String(id), machineIds: [machineId] });
+    await answer("E2E closed", ["Escape"]);
+    const done = await finished(d.id);
+    expect(done.targets[0]).toMatchObject({ state: "succeeded" });
+    expect(promptsOf(d.id)).toEqual([expect.objectContaining({ outcome: "dismissed", answer: null, applied: "default yes" })]);
+    expect(logText(d.id)).toContain('closed without an answer → default "yes"');
   }, STEP);
 
   test("nobody logged in: the question takes its default, said so", async () => {

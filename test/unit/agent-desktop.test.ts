@@ -46,7 +46,7 @@ function sources(over: Partial<SessionSources> = {}): SessionSources {
       { pid: 1001, uid: 1000, env: parseEnviron(env({ DISPLAY: ":0.0", DBUS_SESSION_BUS_ADDRESS: "unix:path=/run/user/1000/bus", XAUTHORITY: "/run/user/1000/gdm/Xauthority", LANG: "fr_FR.UTF-8" })) },
     ],
     passwd: PASSWD,
-    exists: () => false,
+    exists: (p) => p.startsWith("/tmp/.X11-unix/"),
     ...over,
   };
 }
@@ -96,7 +96,7 @@ dave     pts/2        2026-11-28 09:31 (:12.0)
   });
 
   test("no logind: who gives the display, /proc the rest; the user bus and ~/.Xauthority are used when they exist", () => {
-    const s = findSessions(sources({ loginctlList: null, who: "bob :1 2026-11-28 08:00 (:1)\n", procs: [], exists: (p) => p === "/run/user/1001/bus" || p === "/home/bob/.Xauthority" }));
+    const s = findSessions(sources({ loginctlList: null, who: "bob :1 2026-11-28 08:00 (:1)\n", procs: [], exists: (p) => p === "/run/user/1001/bus" || p === "/home/bob/.Xauthority" || p === "/tmp/.X11-unix/X1" }));
     expect(s).toEqual([
       { user: "bob", uid: 1001, gid: 1001, home: "/home/bob", display: "x11:1", env: { DISPLAY: ":1", DBUS_SESSION_BUS_ADDRESS: "unix:path=/run/user/1001/bus", XAUTHORITY: "/home/bob/.Xauthority" }, source: "who", active: false },
     ]);
@@ -108,9 +108,11 @@ dave     pts/2        2026-11-28 09:31 (:12.0)
       { pid: 2, uid: 1001, env: { DISPLAY: ":7" } },
       { pid: 3, uid: 1001, env: { DISPLAY: ":7", DBUS_SESSION_BUS_ADDRESS: "unix:path=/tmp/dbus-x" } },
       { pid: 4, uid: 1001, env: { WAYLAND_DISPLAY: "wayland-1", XDG_RUNTIME_DIR: "/run/user/1001" } },
+      { pid: 6, uid: 1001, env: { WAYLAND_DISPLAY: "wayland-9", XDG_RUNTIME_DIR: "/run/user/1001" } }, // its compositor is gone
+      { pid: 7, uid: 1001, env: { DISPLAY: ":9" } }, // its X server is gone
       { pid: 5, uid: 4242, env: { DISPLAY: ":8" } }, // no passwd entry
     ];
-    const s = findSessions(sources({ loginctlList: null, procs }));
+    const s = findSessions(sources({ loginctlList: null, procs, exists: (p) => p === "/tmp/.X11-unix/X7" || p === "/run/user/1001/wayland-1" }));
     expect(s.map((x) => [x.user, x.display, x.env.DBUS_SESSION_BUS_ADDRESS ?? ""])).toEqual([
       ["bob", "x11:7", "unix:path=/tmp/dbus-x"],
       ["bob", "wayland:wayland-1", ""],
@@ -136,13 +138,12 @@ describe("Linux commands", () => {
 
   const ask: Prompt = { kind: "defer", title: `Title\n"x"`, text: HOSTILE, yes: "Install_now", no: "Post<pone> (2)", timeoutSeconds: 120 };
 
-  test("zenity: markup escaped, labels keep their underscores, timeout, every value in --opt=value form", () => {
+  test("zenity: markup escaped, the answers as buttons (negative first), labels keep their underscores, timeout, every value in --opt=value form", () => {
     const argv = askCommand("zenity", ask);
     expect(argv[0]).toBe("zenity");
-    expect(argv).toContain("--question");
+    expect(argv.slice(1, 3)).toEqual(["--question", "--switch"]);
     expect(argv).toContain("--timeout=120");
-    expect(argv).toContain("--ok-label=Install__now");
-    expect(argv).toContain("--cancel-label=Post<pone> (2)");
+    expect(argv.filter((a) => a.startsWith("--extra-button="))).toEqual(["--extra-button=Post<pone> (2)", "--extra-button=Install__now"]);
     expect(argv).toContain(`--title=Title "x"`);
     const text = argv.find((a) => a.startsWith("--text="))!.slice(7);
     expect(text).not.toContain("<b>");
@@ -160,9 +161,15 @@ describe("Linux commands", () => {
     expect(argv.at(-1)).toContain("&lt;b&gt;");
   });
 
-  test("exit codes: 0 first button, 1 second or closed, 5 zenity timeout, others an error", () => {
-    expect([0, 1, 5, 255, null].map((c) => askExit("zenity", c))).toEqual(["yes", "no", "timeout", "error", "error"]);
-    expect(askExit("kdialog", 5)).toBe("error");
+  test("answers: zenity's printed label says which; closed without one; its exit 5 is a timeout only when the time is up", () => {
+    expect(askExit("zenity", ask, 1, "Install__now\n", 1000)).toBe("yes");
+    expect(askExit("zenity", ask, 1, "Post<pone> (2)\n", 1000)).toBe("no");
+    expect(askExit("zenity", ask, 1, "something else\n", 1000)).toBe("error");
+    expect(askExit("zenity", ask, 1, "", 1000)).toBe("dismissed");
+    expect(askExit("zenity", ask, 5, "", 120_000)).toBe("timeout");
+    expect(askExit("zenity", ask, 5, "", 2_000)).toBe("error"); // the display went away
+    expect(askExit("zenity", ask, 255, "", 1000)).toBe("error");
+    expect([0, 1, 5].map((c) => askExit("kdialog", ask, c, "", 0))).toEqual(["yes", "no", "error"]);
   });
 
   test("notify-send: kind kept in the category, body escaped, options ended before the text", () => {

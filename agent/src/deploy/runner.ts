@@ -369,7 +369,10 @@ export class DeployManager {
       f.previous.result = result.ok ? "success" : "error";
       if (result.output !== undefined) f.previous.output = result.output.split("\n").slice(-20).join("\n");
       f.inStep = false;
-      const interaction = result.interaction ? { interaction: { ...result.interaction, step: stepNo } } : {};
+      // Within the protocol's limits (templates may have made the text longer).
+      const interaction = result.interaction
+        ? { interaction: { ...result.interaction, step: stepNo, asked: result.interaction.asked.slice(0, 2000), ...(result.interaction.by ? { by: result.interaction.by.slice(0, 200) } : {}), ...(result.interaction.applied ? { applied: result.interaction.applied.slice(0, 200) } : {}) } }
+        : {};
       if (result.defer) {
         // The user postponed: this run ends here; the server (which keeps the count) runs the deployment again later.
         return this.#finish(f, "deferred", { step: stepNo, stepLabel: step.id, detail: `${p.name}: postponed by the user (${(f.deferral?.used ?? 0) + 1} of ${result.defer.maxDeferrals}, ${result.defer.delayMinutes} min)`, deferral: { pkg: f.pkg, step: stepNo }, log, ...interaction });

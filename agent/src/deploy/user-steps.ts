@@ -64,6 +64,8 @@ function why(r: PromptResult): string {
       return "no user session";
     case "timeout":
       return "timed out";
+    case "dismissed":
+      return "closed without an answer";
     case "no_tool":
       return "no dialog tool";
     default:

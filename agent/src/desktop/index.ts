@@ -33,6 +33,7 @@ export interface DesktopDeps {
 }
 
 interface Proc {
+  startedAt: number;
   exited: Promise<number>;
   stdout: Promise<string>;
   kill(): void;
@@ -42,6 +43,7 @@ function start(argv: string[]): Proc | null {
   try {
     const p = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     return {
+      startedAt: performance.now(),
       exited: p.exited,
       stdout: new Response(p.stdout).text().then((t) => t.slice(0, 10_000)),
       kill: () => {
@@ -58,13 +60,15 @@ function start(argv: string[]): Proc | null {
 }
 
 /** Waits for the first of several dialogs to be answered; closes the others. */
-async function race(dialogs: { where: string; proc: Proc; read: (code: number, out: string) => "yes" | "no" | "timeout" | "error" }[], timeoutSeconds: number, signal: AbortSignal): Promise<{ answer: "yes" | "no" | "timeout" | "error"; where?: string; notes: string[] }> {
+type Answer = "yes" | "no" | "timeout" | "dismissed" | "error";
+async function race(dialogs: { where: string; proc: Proc; read: (code: number, out: string, elapsedMs: number) => Answer }[], timeoutSeconds: number, signal: AbortSignal): Promise<{ answer: Answer; where?: string; notes: string[] }> {
   const notes: string[] = [];
   return new Promise((resolve) => {
     let left = dialogs.length;
     let done = false;
     let sawTimeout = false;
-    const finish = (r: { answer: "yes" | "no" | "timeout" | "error"; where?: string }) => {
+    let sawDismissed = false;
+    const finish = (r: { answer: Answer; where?: string }) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -80,11 +84,15 @@ async function race(dialogs: { where: string; proc: Proc; read: (code: number, o
     for (const d of dialogs) {
       void Promise.all([d.proc.exited, d.proc.stdout]).then(([code, out]) => {
         if (done) return;
-        const a = d.read(code, out);
+        const a = d.read(code, out, performance.now() - d.proc.startedAt);
         if (a === "yes" || a === "no") return finish({ answer: a, where: d.where });
         if (a === "timeout") sawTimeout = true;
-        else notes.push(`the dialog in ${d.where} failed (exit ${code})`);
-        if (--left === 0) finish({ answer: sawTimeout ? "timeout" : "error" });
+        else if (a === "dismissed") {
+          sawDismissed = true;
+          notes.push(`the dialog in ${d.where} was closed without an answer`);
+        } else notes.push(`the dialog in ${d.where} failed (exit ${code})`);
+        // Still waiting for the other sessions' answers, if any.
+        if (--left === 0) finish({ answer: sawDismissed ? "dismissed" : sawTimeout ? "timeout" : "error" });
       });
     }
   });
@@ -130,7 +138,7 @@ export function createDesktop(deps: DesktopDeps): Desktop {
       if (!tool) return { outcome: "no_tool", sessions: [], notes: [...notes, `no dialog tool installed (${ASK_TOOLS.join(", ")})`] };
       const dialogs = reachable.flatMap(({ s, where }) => {
         const proc = start(asSessionUser(s, askCommand(tool, p), selfUid, have)!);
-        return proc ? [{ where, proc, read: (code: number) => askExit(tool, code) }] : [];
+        return proc ? [{ where, proc, read: (code: number, out: string, elapsed: number) => askExit(tool, p, code, out, elapsed) }] : [];
       });
       if (!dialogs.length) return { outcome: "error", sessions: [], notes: [...notes, `${tool} could not start`] };
       notes.push(`asked with ${tool} in ${dialogs.map((d) => d.where).join(", ")}${dialogs.length > 1 ? " (the first answer wins)" : ""}`);
@@ -188,7 +196,7 @@ export function createDesktop(deps: DesktopDeps): Desktop {
   return deps.os === "linux" ? linux : deps.os === "windows" ? windows : macos;
 }
 
-function toResult(r: { answer: "yes" | "no" | "timeout" | "error"; where?: string }, sessions: string[], notes: string[]): PromptResult {
+function toResult(r: { answer: Answer; where?: string }, sessions: string[], notes: string[]): PromptResult {
   if (r.answer === "yes" || r.answer === "no") return { outcome: "answered", answer: r.answer, by: r.where, sessions, notes };
-  return { outcome: r.answer === "timeout" ? "timeout" : "error", sessions, notes };
+  return { outcome: r.answer, sessions, notes };
 }

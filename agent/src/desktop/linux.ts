@@ -6,9 +6,10 @@
  * session's variables).
  *
  * Tools, first one installed wins:
- *  - questions and deferral: `zenity --question` (exit 0 first button, 1 second button or
- *    window closed, 5 timed out), then `kdialog --yesno` (no timeout of its own: the agent
- *    closes it at the step's timeout);
+ *  - questions and deferral: `zenity --question --switch` with the two answers as extra
+ *    buttons (the one pressed is printed: unambiguous; nothing printed = closed without an
+ *    answer; exit 5 = timed out), then `kdialog --yesno` (exit 0 / 1; no timeout of its
+ *    own: the agent closes it at the step's timeout);
  *  - notifications: `notify-send` (freedesktop notifications; the kind is kept in the
  *    category `x-medulla.kiosk` / `x-medulla.user`), then `zenity --notification`, then
  *    `kdialog --passivepopup`.
@@ -43,7 +44,8 @@ export function askCommand(tool: AskTool, p: Prompt): string[] {
   const yes = p.yes || "Yes";
   const no = p.no || "No";
   if (tool === "zenity") {
-    const argv = ["zenity", "--question", `--title=${oneLine(p.title)}`, `--text=${markup(p.text)}`, `--ok-label=${gtkLabel(yes)}`, `--cancel-label=${gtkLabel(no)}`, "--width=440", "--modal"];
+    // The negative answer first (it has the focus: a stray Enter does not install), the affirmative last.
+    const argv = ["zenity", "--question", "--switch", `--title=${oneLine(p.title)}`, `--text=${markup(p.text)}`, `--extra-button=${gtkLabel(no)}`, `--extra-button=${gtkLabel(yes)}`, "--width=440", "--modal"];
     if (p.kind === "defer") argv.push("--icon-name=software-update-available");
     if (p.timeoutSeconds > 0) argv.push(`--timeout=${Math.ceil(p.timeoutSeconds)}`);
     return argv;
@@ -53,11 +55,22 @@ export function askCommand(tool: AskTool, p: Prompt): string[] {
   return ["kdialog", "--title", oneLine(p.title), "--yes-label", label(yes), "--no-label", label(no), "--yesno", markup(p.text)];
 }
 
-/** What a question tool's exit code means. */
-export function askExit(tool: AskTool, code: number | null): "yes" | "no" | "timeout" | "error" {
-  if (code === 0) return "yes";
-  if (code === 1) return "no";
-  if (tool === "zenity" && code === 5) return "timeout";
+export type AskAnswer = "yes" | "no" | "timeout" | "dismissed" | "error";
+
+/**
+ * What a question tool's exit means. zenity: the label printed says which button; exit 1
+ * with nothing printed is a window closed without an answer; exit 5 is its timeout — but
+ * zenity also exits 5 when its display goes away, so an exit 5 well before the timeout is an
+ * error. kdialog: 0 first button, 1 second button (or closed: it cannot tell).
+ */
+export function askExit(tool: AskTool, p: Prompt, code: number | null, stdout: string, elapsedMs: number): AskAnswer {
+  if (tool === "kdialog") return code === 0 ? "yes" : code === 1 ? "no" : "error";
+  const printed = stdout.replace(/\r?\n$/, "");
+  if (printed && printed === gtkLabel(p.yes || "Yes")) return "yes";
+  if (printed && printed === gtkLabel(p.no || "No")) return "no";
+  if (printed) return "error";
+  if (code === 5) return p.timeoutSeconds > 0 && elapsedMs >= (p.timeoutSeconds - 1) * 1000 ? "timeout" : "error";
+  if (code === 1) return "dismissed";
   return "error";
 }
 

@@ -18,10 +18,11 @@ export interface Prompt {
 
 /**
  * answered: a button was pressed (answer says which); timeout: nobody answered in time;
+ * dismissed: the dialog was closed without pressing a button;
  * no_session: no interactive user session; no_tool: sessions but no dialog tool; error:
  * the tool failed; shown: a notification was handed to the desktop.
  */
-export type PromptOutcome = "answered" | "timeout" | "no_session" | "no_tool" | "error" | "shown";
+export type PromptOutcome = "answered" | "timeout" | "dismissed" | "no_session" | "no_tool" | "error" | "shown";
 
 export interface PromptResult {
   outcome: PromptOutcome;

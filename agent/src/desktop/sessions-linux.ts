@@ -120,6 +120,17 @@ export function parsePasswd(text: string): PasswdEntry[] {
   return out;
 }
 
+/**
+ * Whether the display server is still there: a local X display `:n` has its socket
+ * /tmp/.X11-unix/Xn, a Wayland one its socket in XDG_RUNTIME_DIR. Processes outliving their
+ * display (a helper left behind after a logout) then make no session.
+ */
+function displayAlive(env: Record<string, string>, exists: (p: string) => boolean): boolean {
+  if (env.WAYLAND_DISPLAY) return env.WAYLAND_DISPLAY.startsWith("/") ? exists(env.WAYLAND_DISPLAY) : !env.XDG_RUNTIME_DIR || exists(`${env.XDG_RUNTIME_DIR}/${env.WAYLAND_DISPLAY}`);
+  const local = /^(?:unix)?:(\d{1,4})(?:\.\d{1,3})?$/.exec(env.DISPLAY ?? "");
+  return local ? exists(`/tmp/.X11-unix/X${local[1]}`) : true;
+}
+
 const displayKey = (env: Record<string, string>) => (env.WAYLAND_DISPLAY ? `wayland:${env.WAYLAND_DISPLAY}` : env.DISPLAY ? `x11${env.DISPLAY.replace(/\.\d+$/, "")}` : "");
 const sameDisplay = (a: string, b: string) => a.replace(/\.\d+$/, "") === b.replace(/\.\d+$/, "");
 
@@ -145,6 +156,7 @@ export function findSessions(src: SessionSources): DesktopSession[] {
   const byName = new Map([...users.values()].map((p) => [p.user, p]));
   const out: DesktopSession[] = [];
   const seen = new Set<string>();
+  const serverThere = (e: Record<string, string>) => displayAlive(e, src.exists);
   const envOf = (uid: number, want: { display?: string; wayland?: string }): Record<string, string> | null => {
     let best: Record<string, string> | null = null;
     let bestScore = -1;
@@ -167,7 +179,7 @@ export function findSessions(src: SessionSources): DesktopSession[] {
     if (!e.DBUS_SESSION_BUS_ADDRESS && src.exists(`/run/user/${pw.uid}/bus`)) e.DBUS_SESSION_BUS_ADDRESS = `unix:path=/run/user/${pw.uid}/bus`;
     if (e.DISPLAY && !e.XAUTHORITY && src.exists(`${pw.home}/.Xauthority`)) e.XAUTHORITY = `${pw.home}/.Xauthority`;
     const key = `${pw.uid}|${displayKey(e)}`;
-    if (!displayKey(e) || seen.has(key)) return;
+    if (!displayKey(e) || seen.has(key) || !serverThere(e)) return;
     seen.add(key);
     out.push({ user: pw.user, uid: pw.uid, gid: pw.gid, home: pw.home, display: displayKey(e), env: e, source, active });
   };

@@ -79,7 +79,7 @@ export function dialogScript(p: Prompt, answerFile: string): string {
     `$yes = ${psString(oneLine(p.yes || "Yes", 60), 60)}`,
     `$no = ${psString(oneLine(p.no || "No", 60), 60)}`,
     `$seconds = ${seconds}`,
-    "$script:answer = 'timeout'",
+    "$script:answer = ''",
     "$form = New-Object System.Windows.Forms.Form",
     "$form.Text = $title",
     "$form.TopMost = $true",
@@ -119,9 +119,10 @@ export function dialogScript(p: Prompt, answerFile: string): string {
     "$left = $seconds",
     "$timer = New-Object System.Windows.Forms.Timer",
     "$timer.Interval = 1000",
-    "$timer.Add_Tick({ $script:left--; $count.Text = [string]$script:left + ' s'; if ($script:left -le 0) { $timer.Stop(); $form.Close() } })",
+    "$timer.Add_Tick({ $script:left--; $count.Text = [string]$script:left + ' s'; if ($script:left -le 0) { $timer.Stop(); $script:answer = 'timeout'; $form.Close() } })",
     "if ($seconds -gt 0) { $count.Text = [string]$seconds + ' s'; $timer.Start() }",
     "[void]$form.ShowDialog()",
+    "if ($script:answer -eq '') { $script:answer = 'dismissed' }",
     "Set-Content -LiteralPath $answerFile -Value $script:answer -Encoding ASCII",
     "",
   ].join("\r\n");
@@ -161,7 +162,7 @@ export function launchScript(o: { user: string; dir: string; taskName: string; t
 export const launchCommand = (file: string) => ["powershell.exe", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", file];
 
 /** launch.ps1's output → the answer. */
-export function parseLaunchOutput(text: string): "yes" | "no" | "timeout" | "shown" | "error" {
-  const m = /^answer=(yes|no|timeout|shown)\s*$/m.exec(text);
-  return (m?.[1] as "yes" | "no" | "timeout" | "shown") ?? "error";
+export function parseLaunchOutput(text: string): "yes" | "no" | "timeout" | "dismissed" | "shown" | "error" {
+  const m = /^answer=(yes|no|timeout|dismissed|shown)\s*$/m.exec(text);
+  return (m?.[1] as "yes" | "no" | "timeout" | "dismissed" | "shown") ?? "error";
 }

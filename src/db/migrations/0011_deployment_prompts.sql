@@ -29,7 +29,7 @@ CREATE TABLE deployment_prompts (
   step           INTEGER NOT NULL,
   kind           TEXT NOT NULL CHECK (kind IN ('kiosk_notify', 'user_notify', 'ask_user', 'defer')),
   asked          TEXT NOT NULL,
-  outcome        TEXT NOT NULL CHECK (outcome IN ('answered', 'timeout', 'no_session', 'no_tool', 'error', 'shown', 'limit', 'deadline')),
+  outcome        TEXT NOT NULL CHECK (outcome IN ('answered', 'timeout', 'dismissed', 'no_session', 'no_tool', 'error', 'shown', 'limit', 'deadline')),
   answer         TEXT CHECK (answer IS NULL OR answer IN ('yes', 'no')),
   by_whom        TEXT NOT NULL DEFAULT '',
   applied        TEXT NOT NULL DEFAULT ''

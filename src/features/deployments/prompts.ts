@@ -38,7 +38,7 @@ export interface PromptRow {
   step: number;
   kind: "kiosk_notify" | "user_notify" | "ask_user" | "defer";
   asked: string;
-  outcome: "answered" | "timeout" | "no_session" | "no_tool" | "error" | "shown" | "limit" | "deadline";
+  outcome: "answered" | "timeout" | "dismissed" | "no_session" | "no_tool" | "error" | "shown" | "limit" | "deadline";
   answer: "yes" | "no" | null;
   by_whom: string;
   applied: string;
