@@ -247,6 +247,8 @@ describe("Windows", () => {
     expect(script).toContain("$seconds = 90");
     expect(script).toContain("Set-Content -LiteralPath $answerFile -Value $script:answer");
     expect(script).toContain("$label.UseMnemonic = $false");
+    expect(script).toContain("$buttons.Controls.AddRange(@($b2, $b1))");
+    expect(script).toContain("if ($script:answer -eq '') { $script:answer = 'dismissed' }");
     // The hostile text appears nowhere outside its literal.
     expect(script.split("$(rm -rf /)").length).toBe(2);
     const n = dialogScript({ kind: "kiosk_notify", title: "K", text: "hello", timeoutSeconds: 0 }, "a.txt");
@@ -281,7 +283,7 @@ describe("macOS", () => {
     expect(script).toBe(appleScript(p));
     expect(script).toEndWith("giving up after 300");
     const literals = [...script.matchAll(/"(?:[^"\\]|\\.)*"/g)].map((m) => asRead(m[0]));
-    expect(literals).toEqual([clean(HOSTILE), "Mise à jour", "Postpone (3)", `Install "now"`, `Install "now"`]);
+    expect(literals).toEqual([clean(HOSTILE), "Mise à jour", "Postpone (3)", `Install "now"`, "Postpone (3)"]);
     expect(parseDialogOutput(`button returned:Install "now", gave up:false`, p)).toBe("yes");
     expect(parseDialogOutput("button returned:Postpone (3), gave up:false", p)).toBe("no");
     expect(parseDialogOutput("button returned:, gave up:true", p)).toBe("timeout");

@@ -24,7 +24,8 @@ export function appleScript(p: Prompt): string {
   const yes = appleScriptString(oneLine(p.yes || "Yes", 60), 60);
   const no = appleScriptString(oneLine(p.no || "No", 60), 60);
   const giveUp = p.timeoutSeconds > 0 ? ` giving up after ${Math.ceil(p.timeoutSeconds)}` : "";
-  return `display dialog ${appleScriptString(p.text)} with title ${appleScriptString(oneLine(p.title), 200)} buttons {${no}, ${yes}} default button ${yes} with icon note${giveUp}`;
+  // The negative answer is the default button (Return does not install), as on Linux and Windows.
+  return `display dialog ${appleScriptString(p.text)} with title ${appleScriptString(oneLine(p.title), 200)} buttons {${no}, ${yes}} default button ${no} with icon note${giveUp}`;
 }
 
 export function macCommand(user: { user: string; uid: number }, p: Prompt): string[] {

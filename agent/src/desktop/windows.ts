@@ -112,10 +112,11 @@ export function dialogScript(p: Prompt, answerFile: string): string {
     "$b2.AutoSize = $true",
     "$b2.Text = $no",
     "$b2.Add_Click({ $script:answer = 'no'; $form.Close() })",
-    "$buttons.Controls.AddRange(@($b1, $b2))",
+    // The negative answer first, with the focus (a stray Enter does not install), as on Linux.
+    "$buttons.Controls.AddRange(@($b2, $b1))",
     "$panel.Controls.AddRange(@($label, $count, $buttons))",
     "$form.Controls.Add($panel)",
-    "$form.AcceptButton = $b1",
+    "$form.ActiveControl = $b2",
     "$left = $seconds",
     "$timer = New-Object System.Windows.Forms.Timer",
     "$timer.Interval = 1000",
