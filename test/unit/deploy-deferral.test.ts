@@ -113,6 +113,9 @@ describe("postponed by the user", () => {
     expect(w.engine.prompts.deferral(t.id)).toMatchObject({ used: 1, max_deferrals: 2, delay_minutes: 60, resume_at: T0 + 60 * MIN, capped: 0 });
     expect(w.engine.prompts.heldCount(d, w.clock.now())).toBe(1);
     expect(w.engine.prompts.prompts(t.id)).toEqual([expect.objectContaining({ kind: "defer", outcome: "answered", answer: "no", by_whom: "alice on x11:0", run_id: first.runId })]);
+    const h = w.db.query("SELECT module, action, params FROM history WHERE action = 'deploy.history.machineDeferred'").all() as { module: string; params: string }[];
+    expect(h).toHaveLength(1);
+    expect(JSON.parse(h[0]!.params)).toMatchObject({ machine: "pc1", by: "alice on x11:0", used: 1, max: 2, until: "2026-06-01T11:00:00.000Z" });
     // The sweep does not send it before its time.
     await w.clock.advance(30 * MIN);
     await w.scheduler.tick();

@@ -382,6 +382,11 @@ export function createEngine(deps: EngineDeps) {
             const why = `deferred by the user until ${new Date(dec.resumeAt).toISOString()} (${dec.used} of ${dec.max})${dec.capped ? "; shortened by the deadline, the next run does not ask" : ""}`;
             setState(d, t, "queued", { ...fields, ...fresh, detail: why }, why);
             resumes.push({ at: dec.resumeAt, name: `deployment-resume:${t.id}:${dec.used}` });
+            deps.recorder.record({
+              module: "deployment", action: "deploy.history.machineDeferred",
+              params: { name: d.title, machine: t.hostname, by: (e.interaction?.by ?? "").slice(0, 100), until: new Date(dec.resumeAt).toISOString(), used: dec.used, max: dec.max },
+              criterion: "deployment", who: "deployment", target: { type: "machine", id: t.machine_id ?? 0, name: t.hostname },
+            });
           } else {
             prompts.saveDeferral({ targetId: t.id, deploymentId: d.id, used: dec.used, max: dec.max, delay: dec.delay, resumeAt: null, capped: true }, now);
             const why = `postponement refused (${dec.why}): runs again now without asking`;
