@@ -10,7 +10,7 @@ import { askCommand, askExit, asSessionUser, notifyCommand } from "../../agent/s
 import { appleScript, macCommand, parseConsoleUser, parseDialogOutput } from "../../agent/src/desktop/macos.ts";
 import type { Prompt } from "../../agent/src/desktop/prompt.ts";
 import { findSessions, parseEnviron, parseLoginctlSessions, parseLoginctlShow, parsePasswd, parseWho, type DesktopSession, type ProcEnv, type SessionSources } from "../../agent/src/desktop/sessions-linux.ts";
-import { dialogScript, interactiveSessions, launchScript, parseLaunchOutput, parseQuser } from "../../agent/src/desktop/windows.ts";
+import { dialogScript, interactiveSessions, launchScript, parseCimUser, parseLaunchOutput, parseQuser } from "../../agent/src/desktop/windows.ts";
 
 const HOSTILE = `Quit "now" & 'save' <b>bold</b> $(rm -rf /) \`id\` $env:PATH ‘curly’ \\ back\nsecond line_with_underscore\u0000nul\u0007bell`;
 
@@ -233,6 +233,10 @@ describe("Windows", () => {
 `;
     expect(interactiveSessions(parseQuser(fr))).toEqual([{ user: "jean", sessionName: "console", id: 1, state: "Actif" }]);
     expect(parseQuser("No User exists for *\r\n")).toEqual([]);
+    // Without quser (Windows Home): WMI's console user.
+    expect(parseCimUser("CORP\\alice\r\n")).toEqual([{ user: "CORP\\alice", sessionName: "console", id: 1, state: "Active" }]);
+    expect(parseCimUser("\r\n")).toEqual([]);
+    expect(parseCimUser("a b; rm")).toEqual([]);
     expect(parseQuser("")).toEqual([]);
   });
 

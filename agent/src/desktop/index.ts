@@ -18,7 +18,7 @@ import { askCommand, askExit, asSessionUser, ASK_TOOLS, notifyCommand, NOTIFY_TO
 import { macCommand, parseConsoleUser, parseDialogOutput } from "./macos.ts";
 import { noDesktop, type Desktop, type Prompt, type PromptResult } from "./prompt.ts";
 import { findSessions, readSessionSources, type DesktopSession } from "./sessions-linux.ts";
-import { dialogScript, interactiveSessions, launchCommand, launchScript, parseLaunchOutput, parseQuser } from "./windows.ts";
+import { CIM_USER_COMMAND, dialogScript, interactiveSessions, launchCommand, launchScript, parseCimUser, parseLaunchOutput, parseQuser } from "./windows.ts";
 
 export { noDesktop, type Desktop, type Prompt, type PromptResult } from "./prompt.ts";
 
@@ -153,7 +153,12 @@ export function createDesktop(deps: DesktopDeps): Desktop {
   };
   async function windowsRun(p: Prompt, signal: AbortSignal): Promise<PromptResult> {
     const q = start(["quser.exe"]);
-    const sessions = q ? interactiveSessions(parseQuser(await q.stdout)) : [];
+    let sessions = q ? interactiveSessions(parseQuser(await q.stdout)) : [];
+    if (!q) {
+      // No quser (Windows Home): the console user from WMI.
+      const c = start(CIM_USER_COMMAND);
+      sessions = c ? parseCimUser(await c.stdout) : [];
+    }
     if (!sessions.length) return { outcome: "no_session", sessions: [], notes: ["no user session (quser lists no active console or remote session)"] };
     const dialogs = [];
     const dirs: string[] = [];

@@ -48,6 +48,17 @@ export function parseQuser(text: string): WindowsSession[] {
   return out;
 }
 
+/**
+ * `(Get-CimInstance Win32_ComputerSystem).UserName` — the console user as `DOMAIN\user`, or
+ * nothing at the logon screen; the fallback where `quser` does not exist (Windows Home).
+ */
+export function parseCimUser(text: string): WindowsSession[] {
+  const m = /^\s*([^\s\\/:*?"<>|]{1,64}\\)?([^\s\\/:*?"<>|]{1,104})\s*$/.exec(text.replace(/\r/g, "").split("\n").find((l) => l.trim()) ?? "");
+  return m ? [{ user: `${m[1] ?? ""}${m[2]}`, sessionName: "console", id: 1, state: "Active" }] : [];
+}
+
+export const CIM_USER_COMMAND = ["powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "(Get-CimInstance Win32_ComputerSystem).UserName"];
+
 export const interactiveSessions = (s: WindowsSession[]) => s.filter((x) => x.sessionName !== "" && !/^disc/i.test(x.state) && x.id > 0);
 
 /** The script the user's session runs: the dialog (or balloon) that writes its answer. */
