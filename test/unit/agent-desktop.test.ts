@@ -265,7 +265,8 @@ describe("Windows", () => {
     expect(s).toContain("-LogonType Interactive");
     expect(s).toContain("Unregister-ScheduledTask");
     expect(s).toContain("icacls.exe $answerDir /grant");
-    expect(s).not.toContain("icacls.exe $dir");
+    expect(s).toContain('icacls.exe $dir /grant "${user}:(OI)(CI)RX"');
+    expect(s).not.toContain('icacls.exe $dir /grant "${user}:(OI)(CI)M"');
     expect(s).toContain("AddSeconds(90)");
     expect(parseLaunchOutput("noise\r\nanswer=no\r\n")).toBe("no");
     expect(parseLaunchOutput("answer=maybe")).toBe("error");

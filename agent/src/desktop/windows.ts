@@ -153,6 +153,8 @@ export function launchScript(o: { user: string; dir: string; taskName: string; t
     "$dialog = Join-Path $dir 'dialog.ps1'",
     // The user may write its answer in answer\ only: never in the folder of this script, which runs as SYSTEM.
     "New-Item -ItemType Directory -Force -Path $answerDir | Out-Null",
+    // Read (the dialog script; the agent's own folder may be closed to users: traverse checking is bypassed by default).
+    "& icacls.exe $dir /grant \"${user}:(OI)(CI)RX\" | Out-Null",
     "& icacls.exe $answerDir /grant \"${user}:(OI)(CI)M\" | Out-Null",
     "$action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument ('-NoProfile -NonInteractive -ExecutionPolicy Bypass -WindowStyle Hidden -File \"' + $dialog + '\"')",
     "$principal = New-ScheduledTaskPrincipal -UserId $user -LogonType Interactive -RunLevel Limited",
