@@ -20,6 +20,7 @@ import { inventoryRunner } from "./inventory/index.ts";
 import type { InventoryRunner } from "./inventory/runner.ts";
 import type { Logger } from "./log.ts";
 import { DeployManager, systemReboot } from "./deploy/runner.ts";
+import { createDesktop } from "./desktop/index.ts";
 import { agentOs, besideConfig, statePath } from "./paths.ts";
 import { AgentSession } from "./session.ts";
 import { StateFile, stateFileStore } from "./state.ts";
@@ -93,6 +94,7 @@ export async function runAgent(config: AgentConfig, deps: RunDeps): Promise<void
     machineId: config.agent.id,
     reboot: (delay) => systemReboot(os === "windows" ? "windows" : os === "darwin" ? "macos" : "linux", delay),
     inventoryNow: (reason) => void inventory.inventoryNow(reason).catch(() => undefined),
+    desktop: createDesktop({ os: os === "windows" ? "windows" : os === "darwin" ? "macos" : "linux", workDir: besideConfig(config.path, ".deploy") }),
   });
   await deploy.start();
   signal.addEventListener("abort", () => deploy.shutdown(), { once: true });

@@ -10,7 +10,10 @@ const Str = (max = 255) => Type.String({ maxLength: max });
 /** A union of string literals, typed as such. */
 const oneOf = <const T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }>;
 
-export const DEPLOY_EVENT_STATES = ["transferring", "running", "rebooting", "succeeded", "failed", "stopped"] as const;
+export const DEPLOY_EVENT_STATES = ["transferring", "running", "rebooting", "succeeded", "failed", "stopped", "deferred"] as const;
+/** User-facing steps (agent/src/desktop): the kind of prompt and what came of it. */
+export const PROMPT_KINDS = ["kiosk_notify", "user_notify", "ask_user", "defer"] as const;
+export const PROMPT_OUTCOMES = ["answered", "timeout", "dismissed", "no_session", "no_tool", "error", "shown", "limit", "deadline"] as const;
 export const DEPLOY_FAILURE_REASONS = ["download", "checksum", "permission", "step", "agent", "refused", "stopped", "expired"] as const;
 
 export const MachineFacts = Type.Object(
@@ -193,6 +196,12 @@ export const actions = {
         transfer: Type.Union([Type.Literal("pull"), Type.Literal("push")]),
         bandwidthKbps: Type.Integer({ minimum: 0 }),
         deadline: Type.Integer({ minimum: 0, description: "epoch ms after which the run must not start a new step" }),
+        /**
+         * Deferral state kept by the server (the source of truth): postponements used so far
+         * for this machine, and whether the user may still postpone (false once the limit or
+         * the deadline is reached; a defer step then runs without asking).
+         */
+        deferral: Type.Optional(Type.Object({ used: Type.Integer({ minimum: 0 }), allowed: Type.Boolean(), why: Type.Optional(Str(200)) }, { additionalProperties: true })),
       },
       { additionalProperties: true },
     ),
@@ -231,6 +240,23 @@ export const actions = {
         exec: Type.Optional(Type.Integer({ minimum: 1 })),
         /** Output of the step running now, sent while it runs (agent/src/deploy/live.ts). */
         output: Type.Optional(LiveOutputBatch),
+        /** A user-facing step: what was shown or asked, and the answer (or timeout, no session…). */
+        interaction: Type.Optional(
+          Type.Object(
+            {
+              kind: oneOf(PROMPT_KINDS),
+              step: Type.Integer({ minimum: 0 }),
+              asked: Str(2000),
+              outcome: oneOf(PROMPT_OUTCOMES),
+              answer: Type.Optional(Type.Union([Type.Literal("yes"), Type.Literal("no")])),
+              by: Type.Optional(Str(200)),
+              applied: Type.Optional(Str(200)),
+            },
+            { additionalProperties: true },
+          ),
+        ),
+        /** With state `deferred`: the user postponed at defer step `step` of package `pkg` (the server checks it against the plan). */
+        deferral: Type.Optional(Type.Object({ pkg: Type.Integer({ minimum: 0 }), step: Type.Integer({ minimum: 0 }) }, { additionalProperties: true })),
         log: Type.Optional(
           Type.Array(
             Type.Object({ kind: Type.Union([Type.Literal("step"), Type.Literal("output"), Type.Literal("download")]), text: Str(16_000), step: Type.Optional(Type.Integer({ minimum: 0 })), exitCode: Type.Optional(Type.Integer()) }, { additionalProperties: true }),

@@ -29,6 +29,9 @@ export interface FollowTarget {
   /** The running step's output so far (its newest lines), while it runs. */
   live?: LiveTail | null;
   lang?: "fr" | "en";
+  /** Postponed by its user: until when, and "k of N" (./prompts.tsx). */
+  deferredUntil?: string | null;
+  deferrals?: { used: number; max: number } | null;
 }
 
 export interface FollowSummary {
@@ -36,6 +39,8 @@ export interface FollowSummary {
   status: string;
   counts: Record<"queued" | "waking" | "waiting" | "transferring" | "running" | "succeeded" | "failed" | "stopped" | "expired" | "total", number>;
   reasons: Record<string, number>;
+  /** Machines waiting for their users' postponement to end (among the pending ones). */
+  deferred?: number;
 }
 
 export interface FollowProps {
@@ -66,6 +71,11 @@ export function Summary(props: { t: T; s: FollowSummary }) {
         </span>
       </p>
       <progress max={String(Math.max(c.total, 1))} value={String(done)} aria-label={t("deploy.follow.col.progress")}></progress>
+      {when(s.deferred, () => (
+        <p class="deploy-deferred-count" safe>
+          {t("deploy.follow.deferred", { n: s.deferred ?? 0 })}
+        </p>
+      ))}
       <p class="muted" safe>
         {t("audit.detail.errors")}: {errors.length ? errors.join(", ") : t("audit.detail.none")}
       </p>
@@ -88,9 +98,12 @@ export function TargetRow(props: { t: T; deploymentId: number; r: FollowTarget }
         )}
       </td>
       <td>
-        <span class={`state deploy-state-${r.state}`} safe>
-          {stateLabel(t, r.state, r.step)}
+        <span class={`state deploy-state-${r.deferredUntil ? "deferred" : r.state}`} safe>
+          {r.deferredUntil ? t("deploy.state.deferred") : stateLabel(t, r.state, r.step)}
         </span>
+        {when(r.deferredUntil && r.deferrals, () => (
+          <span class="muted small" safe>{` ${t("deploy.deferral.until", { until: r.deferredUntil!, used: r.deferrals!.used, max: r.deferrals!.max })}`}</span>
+        ))}
         {when(r.stepLabel && r.state === "running", () => (
           <span class="muted small" safe>{` ${r.stepLabel}`}</span>
         ))}

@@ -29,9 +29,11 @@ import type { ActionData, ActionResult } from "../../../src/protocol/actions.ts"
 import { Plan } from "../../../src/protocol/deploy-plan.ts";
 import type { Envelope } from "../../../src/protocol/envelope.ts";
 import type { Logger } from "../log.ts";
+import type { Desktop } from "../desktop/index.ts";
 import { LiveOutput, type SetTimer } from "./live.ts";
 import { RERUNNABLE, runStep, type StepResult } from "./steps.ts";
 import { PushReceiver } from "./push.ts";
+import type { DeferralGrant } from "./user-steps.ts";
 import { fetchFile, getText, TransferError, type Remote } from "./transfer.ts";
 
 type EventData = ActionData<"deployevent">;
@@ -45,7 +47,7 @@ export interface RunFile {
   bandwidthKbps: number;
   deadline: number;
   phase: "plan" | "transfer" | "steps" | "done";
-  result?: "succeeded" | "failed" | "stopped";
+  result?: "succeeded" | "failed" | "stopped" | "deferred";
   pkg: number;
   step: number;
   /** The step at `step` was started and has not ended (a crash or reboot happened in it). */
@@ -58,6 +60,8 @@ export interface RunFile {
   execs?: number;
   outbox: EventData[];
   createdAt: number;
+  /** What the server allows for defer steps (postponements used, whether one more is allowed). */
+  deferral?: DeferralGrant;
 }
 
 export interface DeployDeps {
@@ -76,6 +80,8 @@ export interface DeployDeps {
   timeScale?: number;
   /** The timer live output batches with (tests inject their own). */
   setTimer?: SetTimer;
+  /** Shows notifications and questions to the logged-in users (agent/src/desktop). */
+  desktop?: Desktop;
 }
 
 type Sender = (action: string, data: Record<string, unknown>) => Promise<Envelope>;
@@ -167,6 +173,7 @@ export class DeployManager {
     const f: RunFile = {
       runId: d.runId, deploymentId: d.deploymentId, planSha256: d.planSha256, transfer: d.transfer, bandwidthKbps: d.bandwidthKbps, deadline: d.deadline,
       phase: "plan", pkg: 0, step: 0, inStep: false, env: {}, previous: {}, seq: 0, acked: 0, outbox: [], createdAt: this.#now(),
+      ...(d.deferral ? { deferral: { used: d.deferral.used, allowed: d.deferral.allowed, ...(d.deferral.why ? { why: d.deferral.why } : {}) } } : {}),
     };
     await this.#save(f);
     const entry = { file: f, abort: new AbortController() };
@@ -187,6 +194,16 @@ export class DeployManager {
   /** Waits for every run in progress (tests, shutdown). */
   async idle(): Promise<void> {
     await Promise.all([...this.#runs.values()].map((r) => r.done));
+  }
+
+  /** Waits until no run is running, no flush is under way and every write has landed (tests). */
+  async settled(): Promise<void> {
+    for (let i = 0; i < 500; i++) {
+      await this.idle();
+      await Promise.all([...this.#saving.values()]);
+      if (!this.#flushing) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   /** Stops running steps (the agent is stopping); runs resume at the next start. */
@@ -259,7 +276,7 @@ export class DeployManager {
     return dropped;
   }
 
-  async #finish(f: RunFile, result: "succeeded" | "failed" | "stopped", ev: Omit<Outgoing, "runId" | "state">): Promise<void> {
+  async #finish(f: RunFile, result: "succeeded" | "failed" | "stopped" | "deferred", ev: Omit<Outgoing, "runId" | "state">): Promise<void> {
     f.phase = "done";
     f.result = result;
     f.inStep = false;
@@ -403,11 +420,12 @@ export class DeployManager {
         try {
           result = await runStep(step, {
             onOutput: (text, stream) => live.write(text, stream),
-            os: this.deps.os, packageDir: pkgDir, tempDir: join(dir, "tmp"), env: f.env, signal, timeScale: this.deps.timeScale,
+            os: this.deps.os, packageDir: pkgDir, tempDir: join(dir, "tmp"), env: f.env, signal, timeScale: this.deps.timeScale, desktop: this.deps.desktop, deferral: f.deferral,
             vars: {
               package_dir: pkgDir, temp_dir: join(dir, "tmp"), hostname: hostname(), os: this.deps.os, arch: process.arch, user: process.env.USER ?? process.env.USERNAME ?? "",
               package_name: p.name, package_version: p.version, deployment_id: f.deploymentId, machine_id: this.deps.machineId, step_id: step.id,
               previous_code: f.previous.code ?? "", previous_result: f.previous.result ?? "", previous_output: f.previous.output ?? "",
+              deferrals_used: f.deferral?.used ?? 0, deferrals_left: step.action === "defer" ? Math.max(0, step.maxDeferrals - (f.deferral?.used ?? 0)) : "",
             },
           });
         } catch (e) {
@@ -426,6 +444,14 @@ export class DeployManager {
       f.previous.result = result.ok ? "success" : "error";
       if (result.output !== undefined) f.previous.output = result.output.split("\n").slice(-20).join("\n");
       f.inStep = false;
+      // Within the protocol's limits (templates may have made the text longer).
+      const interaction = result.interaction
+        ? { interaction: { ...result.interaction, step: stepNo, asked: result.interaction.asked.slice(0, 2000), ...(result.interaction.by ? { by: result.interaction.by.slice(0, 200) } : {}), ...(result.interaction.applied ? { applied: result.interaction.applied.slice(0, 200) } : {}) } }
+        : {};
+      if (result.defer) {
+        // The user postponed: this run ends here; the server (which keeps the count) runs the deployment again later.
+        return this.#finish(f, "deferred", { step: stepNo, stepLabel: step.id, detail: `${p.name}: postponed by the user (${(f.deferral?.used ?? 0) + 1} of ${result.defer.maxDeferrals}, ${result.defer.delayMinutes} min)`, deferral: { pkg: f.pkg, step: stepNo }, log, ...interaction });
+      }
       if (step.action === "end_success" || step.action === "end_error") {
         if (step.action === "end_error") {
           return this.#finish(f, "failed", { reason: "step", step: stepNo, stepLabel: step.id, exitCode: f.previous.code, detail: `${p.name}: ${result.notes[0] ?? "END_ERROR"} (after step with return code ${f.previous.code ?? "—"})`, log });
@@ -441,7 +467,7 @@ export class DeployManager {
         continue;
       }
       const next = nextStepIndex(steps, stepNo, { ok: result.ok, ...(result.code !== undefined ? { code: result.code } : {}) });
-      if (next === null) return this.#finish(f, "failed", { reason: "step", step: stepNo, exitCode: result.code, detail: `${p.name}: no step to go to after ${step.id}`, log });
+      if (next === null) return this.#finish(f, "failed", { reason: "step", step: stepNo, exitCode: result.code, detail: `${p.name}: no step to go to after ${step.id}`, log, ...interaction });
       f.step = next;
       await this.#save(f);
       if (result.reboot) {
@@ -454,7 +480,7 @@ export class DeployManager {
         await this.deps.reboot(result.reboot.delaySeconds);
         return;
       }
-      await this.#emit(f, { runId: f.runId, state: "running", step: stepNo, stepLabel: step.id, ...(result.code !== undefined ? { exitCode: result.code } : {}), log });
+      await this.#emit(f, { runId: f.runId, state: "running", step: stepNo, stepLabel: step.id, ...(result.code !== undefined ? { exitCode: result.code } : {}), log, ...interaction });
     }
   }
 }

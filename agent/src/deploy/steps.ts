@@ -3,14 +3,16 @@
  * Runs one descriptor step (src/features/packages/descriptor.ts) on this machine and says
  * how it ended: ok or not, a return code when it has one, the output (first and last
  * lines, capped), and lines for the deployment log. Template variables are expanded in
- * every string field just before it runs. Steps that need a user session (notifications,
- * questions, deferral) have no desktop helper yet: they are logged and take their default.
+ * every string field just before it runs. Steps that need the person at the machine
+ * (notifications, questions, deferral) go through ./user-steps.ts and the desktop helper.
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { expandTemplate, type Step, type TemplateVariable } from "../../../src/features/packages/descriptor.ts";
 import { writeAtomic } from "../../../src/fs/atomic.ts";
+import { noDesktop, type Desktop } from "../desktop/index.ts";
 import { parseIni, stringifyIni } from "../ini.ts";
+import { runUserStep, type DeferralGrant, type Interaction } from "./user-steps.ts";
 
 export interface StepResult {
   ok: boolean;
@@ -22,6 +24,10 @@ export interface StepResult {
   env?: Record<string, string>;
   /** reboot: the machine must restart now (the runner saves its place first). */
   reboot?: { delaySeconds: number; message?: string };
+  /** A user-facing step: what was shown or asked, and what came of it. */
+  interaction?: Interaction;
+  /** defer: the user postponed (the runner ends the run as deferred). */
+  defer?: { delayMinutes: number; maxDeferrals: number };
 }
 
 export interface StepContext {
@@ -35,6 +41,10 @@ export interface StepContext {
   timeScale?: number;
   /** The process's output as it comes (live output, ./live.ts). */
   onOutput?: (text: string, stream: "stdout" | "stderr") => void;
+  /** The desktop helper (notifications, questions); none: nobody is logged in. */
+  desktop?: Desktop;
+  /** What the server allows for defer steps in this run. */
+  deferral?: DeferralGrant;
 }
 
 export const OUTPUT = { headLines: 20, tailLines: 40, lineChars: 500, totalChars: 12_000 };
@@ -226,15 +236,10 @@ export async function runStep(raw: Step, ctx: StepContext): Promise<StepResult> 
       return { ok: notes.length === 0, notes: [`deleted ${s.paths.length} path(s)`, ...notes] };
     }
     case "kiosk_notify":
-      return { ok: true, notes: [`kiosk notification (no kiosk on this machine): ${s.message}`] };
     case "user_notify":
-      return { ok: true, notes: [`user notification (no user session helper): ${s.title ? `${s.title}: ` : ""}${s.message}`] };
-    case "ask_user": {
-      const yes = s.default === "yes";
-      return { ok: yes, code: yes ? 0 : 1, notes: [`question (no user session helper, default "${s.default}" applies): ${s.question}`] };
-    }
+    case "ask_user":
     case "defer":
-      return { ok: true, notes: [`deferral offered (no user session helper; proceeding): ${s.message}`] };
+      return runUserStep(s, { desktop: ctx.desktop ?? noDesktop, signal: ctx.signal, deferral: ctx.deferral });
     case "end_success":
       return { ok: true, notes: ["END_SUCCESS"] };
     case "end_error":
@@ -244,3 +249,5 @@ export async function runStep(raw: Step, ctx: StepContext): Promise<StepResult> 
 
 /** Steps that can run again after the agent died during them without doing harm twice. */
 export const RERUNNABLE = new Set<Step["action"]>(["set_env", "wait", "log", "edit_settings", "delete_files", "kiosk_notify", "user_notify", "end_success", "end_error", "reboot"]);
+// Asking again is harmless: a question or a postponement the agent died in is shown again.
+RERUNNABLE.add("ask_user").add("defer");

@@ -13,6 +13,7 @@ import m0006 from "./0006_actions.sql" with { type: "text" };
 import m0008 from "./0008_packages.sql" with { type: "text" };
 import m0009 from "./0009_deployments.sql" with { type: "text" };
 import m0010 from "./0010_deployment_live_output.sql" with { type: "text" };
+import m0011 from "./0011_deployment_prompts.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -31,4 +32,5 @@ export const migrations: readonly Migration[] = [
   { version: 8, name: "0008_packages", sql: m0008 },
   { version: 9, name: "0009_deployments", sql: m0009 },
   { version: 10, name: "0010_deployment_live_output", sql: m0010 },
+  { version: 11, name: "0011_deployment_prompts", sql: m0011 },
 ].sort((a, b) => a.version - b.version);

@@ -26,6 +26,7 @@ import type { MachineRow } from "../machines/repo.ts";
 import { liveOutputStore } from "./live-output.ts";
 import { frozenFiles, planFor } from "./plan.ts";
 import { createPusher, fileReader, type PushItem } from "./push.ts";
+import { decideDeferral, grantFor, heldUntil, promptsRepo } from "./prompts.ts";
 import { deploymentsRepo, isTerminal, PRE_DISPATCH, type DeploymentRow, type Reason, type RuleRow, type Section, type TargetRow, type TargetState } from "./repo.ts";
 
 export interface EngineLog {
@@ -157,6 +158,7 @@ export function createEngine(deps: EngineDeps) {
     }
     pusher.ensure({ targetId: t.id, runId: t.run_id, jid, kbps: d.bandwidth_kbps, items });
   }
+  const prompts = promptsRepo(deps.db);
   const { clock, channel, log } = deps;
   const members = deps.membersOf ?? (() => []);
   const canWake = (machineId: number) => (deps.hasWake ? deps.hasWake(machineId) : !!deps.wake);
@@ -276,6 +278,7 @@ export function createEngine(deps: EngineDeps) {
         // Push: the server sends the files of an acknowledged run (again after a reconnection, from the agent's offset).
         if (d.transfer === "push" && t.state === "transferring" && t.acked_at !== null && pushReady.has(m.id) && m.jid && m.online === 1 && channel.isOnline(m.jid)) pushes.push({ d, t, jid: m.jid, os: m.os });
         if (!PRE_DISPATCH.includes(t.state)) continue; // the agent drives transferring / running
+        if (heldUntil(t, prompts.deferral(t.id), now) !== null) continue; // postponed by its user (./prompts.ts)
         if (m.banned === 1) {
           setState(d, t, "failed", { reason: "refused", detail: "the machine is banned" }, "the machine is banned");
           continue;
@@ -329,7 +332,7 @@ export function createEngine(deps: EngineDeps) {
   }
 
   async function send(d: DeploymentRow, t: TargetRow, jid: string, planSha256: string): Promise<void> {
-    const data: ActionData<"deploy"> = { runId: t.run_id, deploymentId: d.id, planSha256, transfer: d.transfer, bandwidthKbps: d.bandwidth_kbps, deadline: d.deadline_at };
+    const data: ActionData<"deploy"> = { runId: t.run_id, deploymentId: d.id, planSha256, transfer: d.transfer, bandwidthKbps: d.bandwidth_kbps, deadline: d.deadline_at, deferral: grantFor(d, prompts.deferral(t.id), clock.now()) };
     let answer: Envelope;
     try {
       answer = await channel.request(jid, request("deploy", data), TIMING.requestTimeoutMs);
@@ -405,6 +408,8 @@ export function createEngine(deps: EngineDeps) {
     let stop = false;
     let ack = t0.last_seq;
     let warning: string | undefined;
+    let rerun = false;
+    const resumes: { at: number; name: string }[] = [];
     repo.transaction(() => {
       const t = repo.target(t0.id)!;
       const d = repo.find(t.deployment_id)!;
@@ -424,6 +429,7 @@ export function createEngine(deps: EngineDeps) {
           repo.addLog(d.id, t.id, now, "server", `live output from the agent: ${r.problem}`);
         }
       }
+      if (e.interaction) prompts.addPrompt({ deploymentId: d.id, targetId: t.id, runId: t.run_id, at: now, i: e.interaction });
       const fields: Partial<TargetRow> = { last_seq: e.seq, acked_at: t.acked_at ?? now };
       if (e.step !== undefined) fields.step = e.step;
       if (e.stepLabel !== undefined) fields.step_label = e.stepLabel;
@@ -451,6 +457,30 @@ export function createEngine(deps: EngineDeps) {
         case "succeeded":
           setState(d, t, "succeeded", { ...fields, reason: null, detail: e.detail ?? "" }, e.detail ?? "");
           break;
+        case "deferred": {
+          // The user postponed: checked against the plan's defer step and the count kept here.
+          const plan = m ? planFor(d.plan, m.os, d.id) : null;
+          const step = plan && !("error" in plan) && e.deferral ? plan.plan.packages[e.deferral.pkg]?.steps[e.deferral.step] : undefined;
+          const dec = decideDeferral(d, prompts.deferral(t.id), step, now);
+          const fresh: Partial<TargetRow> = { run_id: crypto.randomUUID(), last_seq: 0, sent_at: null, send_count: 0, acked_at: null, step: null, step_label: "", exit_code: null, bytes_done: 0, bytes_total: 0, reason: null };
+          if (dec.ok) {
+            prompts.saveDeferral({ targetId: t.id, deploymentId: d.id, used: dec.used, max: dec.max, delay: dec.delay, resumeAt: dec.resumeAt, capped: dec.capped }, now);
+            const why = `deferred by the user until ${new Date(dec.resumeAt).toISOString()} (${dec.used} of ${dec.max})${dec.capped ? "; shortened by the deadline, the next run does not ask" : ""}`;
+            setState(d, t, "queued", { ...fields, ...fresh, detail: why }, why);
+            resumes.push({ at: dec.resumeAt, name: `deployment-resume:${t.id}:${dec.used}` });
+            deps.recorder.record({
+              module: "deployment", action: "deploy.history.machineDeferred",
+              params: { name: d.title, machine: t.hostname, by: (e.interaction?.by ?? "").slice(0, 100), until: new Date(dec.resumeAt).toISOString(), used: dec.used, max: dec.max },
+              criterion: "deployment", who: "deployment", target: { type: "machine", id: t.machine_id ?? 0, name: t.hostname },
+            });
+          } else {
+            prompts.saveDeferral({ targetId: t.id, deploymentId: d.id, used: dec.used, max: dec.max, delay: dec.delay, resumeAt: null, capped: true }, now);
+            const why = `postponement refused (${dec.why}): runs again now without asking`;
+            setState(d, t, "queued", { ...fields, ...fresh, detail: why }, why);
+            rerun = true;
+          }
+          break;
+        }
         case "failed":
         case "stopped": {
           const reason: Reason = e.state === "stopped" ? "stopped" : (e.reason ?? "step");
@@ -467,6 +497,8 @@ export function createEngine(deps: EngineDeps) {
       if (repo.find(t0.deployment_id)?.transfer === "push") advance(t0.deployment_id);
     }
     notify(t0.deployment_id, t0.id);
+    for (const r of resumes) deps.scheduler.enqueue("deployments.advance", { id: t0.deployment_id }, { runAt: r.at, name: r.name });
+    if (rerun) advance(t0.deployment_id);
   }
 
   // ---- wiring ----
@@ -499,6 +531,7 @@ export function createEngine(deps: EngineDeps) {
     repo,
     /** Running steps' output as it comes (./live-output.ts). */
     live,
+    prompts,
     advance,
 
     /** Creates a deployment and its targets; it starts at `startAt` (now by default). */

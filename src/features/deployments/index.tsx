@@ -17,6 +17,8 @@ import { ctxOf, type RequestContext } from "../../web/context.ts";
 import { html, json, redirect } from "../../web/respond.ts";
 import { FollowPage, LogList, Summary, TargetRow, type FollowTarget } from "../../../views/deployments/follow.tsx";
 import { mergeLiveIntoLog } from "../../../views/deployments/live.tsx";
+import { PromptList } from "../../../views/deployments/prompts.tsx";
+import { heldUntil } from "./prompts.ts";
 import { ConvergencesPage, LaunchPage, RuleForm, RulesPage, type RuleView } from "../../../views/deployments/pages.tsx";
 import type { EntitiesService, Viewer } from "../entities/service.ts";
 import { formatForReader } from "../history/time.ts";
@@ -88,7 +90,7 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
     void hub.publish("swap", async (sub) => {
       if (!mayView({ id: sub.user.id, login: "", isSuper: sub.user.isSuper }, d)) return null;
       const t = translator(sub.lang);
-      const summary = await <Summary t={t} s={{ id: d.id, status: d.status, counts: engine.repo.counts(d.id), reasons: engine.repo.reasonCounts(d.id) }} />;
+      const summary = await <Summary t={t} s={{ id: d.id, status: d.status, counts: engine.repo.counts(d.id), reasons: engine.repo.reasonCounts(d.id), deferred: engine.prompts.heldCount(d.id, clock.now()) }} />;
       const rows = row ? [row] : engine.repo.targets(d.id).slice(0, 200);
       const safeRows = (await Promise.all(rows.map((r) => <table data-swap-rows><tbody><TargetRow t={t} deploymentId={d.id} r={targetView(r, sub.lang)} /></tbody></table>))).join("");
       return summary + safeRows;
@@ -123,11 +125,16 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
   };
 
   const when = (ms: number | null, lang: "fr" | "en") => (ms ? formatForReader(ms, tz, lang) : "—");
-  const targetView = (r: TRow, lang: "fr" | "en"): FollowTarget => ({
-    id: r.id, hostname: r.hostname, machineId: r.machine_id, state: r.state, step: r.step, stepLabel: r.step_label, reason: r.reason, detail: r.detail, exitCode: r.exit_code,
-    bytesDone: r.bytes_done, bytesTotal: r.bytes_total, attempt: r.attempt, updated: when(r.updated_at, lang),
-    lang, live: r.state === "running" ? engine.live.tail(r.id, r.run_id) : null,
-  });
+  const targetView = (r: TRow, lang: "fr" | "en"): FollowTarget => {
+    const f = engine.prompts.deferral(r.id);
+    const held = heldUntil(r, f, clock.now());
+    return {
+      id: r.id, hostname: r.hostname, machineId: r.machine_id, state: r.state, step: r.step, stepLabel: r.step_label, reason: r.reason, detail: r.detail, exitCode: r.exit_code,
+      bytesDone: r.bytes_done, bytesTotal: r.bytes_total, attempt: r.attempt, updated: when(r.updated_at, lang),
+      lang, live: r.state === "running" ? engine.live.tail(r.id, r.run_id) : null,
+      deferredUntil: held ? when(held, lang) : null, deferrals: f ? { used: f.used, max: f.max_deferrals } : null,
+    };
+  };
 
   // ---- launching ----
   function launch(viewer: Viewer, input: { packageRef: string; section: Section; machineIds: number[]; groupId: number | null; title?: string; startAt?: number; deadlineHours: number }, ip: string): number {
@@ -204,7 +211,7 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
           <FollowPage
             t={ctx.t} csrf={ctx.session!.csrf} canManage={canManage}
             d={{ id: d.id, title: d.title, pkg: `${d.package_name} ${d.package_version}`, section: ctx.t(`deploy.section.${d.section}`), start: when(d.start_at, ctx.lang), deadline: when(d.deadline_at, ctx.lang), by: d.created_by_login || "—", target: d.target_type === "group" ? ctx.t("audit.target.group", { name: d.target_label }) : d.target_label || ctx.t("audit.target.machines", { n: engine.repo.counts(d.id).total }), transfer: d.transfer + (d.bandwidth_kbps ? ` ≤ ${d.bandwidth_kbps} kbit/s` : "") }}
-            summary={{ id: d.id, status: d.status, counts: engine.repo.counts(d.id), reasons: engine.repo.reasonCounts(d.id) }}
+            summary={{ id: d.id, status: d.status, counts: engine.repo.counts(d.id), reasons: engine.repo.reasonCounts(d.id), deferred: engine.prompts.heldCount(d.id, clock.now()) }}
             targets={engine.repo.targets(d.id).map((r) => targetView(r, ctx.lang))}
             serverLog={engine.repo.deploymentLogs(d.id).map((l) => ({ at: when(l.at, ctx.lang), text: l.text }))}
           />
@@ -219,8 +226,17 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
       const d = mustView(viewerOf(ctx), Number(params.id));
       const t = engine.repo.target(Number(params.tid));
       if (!t || t.deployment_id !== d.id) throw new NotFound();
+      const f = engine.prompts.deferral(t.id);
+      const held = heldUntil(t, f, clock.now());
+      const safePrompts = await (
+        <PromptList
+          t={ctx.t}
+          deferral={f ? { used: f.used, max: f.max_deferrals, until: held ? when(held, ctx.lang) : null } : null}
+          prompts={engine.prompts.prompts(t.id).map((p) => ({ at: when(p.at, ctx.lang), kind: p.kind, asked: p.asked, outcome: p.outcome, answer: p.answer, by: p.by_whom, applied: p.applied }))}
+        />
+      );
       const entries = mergeLiveIntoLog(ctx.t, ctx.lang, engine.repo.logs(t.id), engine.live.rowsOf(t.id)).map((l) => ({ at: when(l.at, ctx.lang), kind: l.kind, text: l.text, exitCode: l.exitCode }));
-      return html(await <LogList t={ctx.t} entries={entries} />);
+      return html(safePrompts + (await <LogList t={ctx.t} entries={entries} />));
     },
   });
 
@@ -457,11 +473,17 @@ export function registerDeployments(web: Web, deps: DeploymentsDeps) {
   const Status = Type.Object({
     id: Type.Integer(), title: Type.String(), status: Type.String(), section: Type.String(), startAt: Type.Integer(), deadlineAt: Type.Integer(),
     counts: Type.Record(Type.String(), Type.Integer()),
-    targets: Type.Array(Type.Object({ machineId: Type.Union([Type.Integer(), Type.Null()]), hostname: Type.String(), state: Type.String(), step: Type.Union([Type.Integer(), Type.Null()]), reason: Type.Union([Type.String(), Type.Null()]), detail: Type.String(), exitCode: Type.Union([Type.Integer(), Type.Null()]), attempt: Type.Integer() })),
+    targets: Type.Array(Type.Object({
+      machineId: Type.Union([Type.Integer(), Type.Null()]), hostname: Type.String(), state: Type.String(), step: Type.Union([Type.Integer(), Type.Null()]), reason: Type.Union([Type.String(), Type.Null()]), detail: Type.String(), exitCode: Type.Union([Type.Integer(), Type.Null()]), attempt: Type.Integer(),
+      deferral: Type.Optional(Type.Union([Type.Null(), Type.Object({ used: Type.Integer(), max: Type.Integer(), resumeAt: Type.Union([Type.Integer(), Type.Null()], { description: "While the machine waits for its user's postponement to end (state queued)" }) })])),
+    })),
   });
   const statusOf = (d: DeploymentRow) => ({
     id: d.id, title: d.title, status: d.status, section: d.section, startAt: d.start_at, deadlineAt: d.deadline_at, counts: engine.repo.counts(d.id) as Record<string, number>,
-    targets: engine.repo.targets(d.id).map((t) => ({ machineId: t.machine_id, hostname: t.hostname, state: t.state, step: t.step, reason: t.reason, detail: t.detail, exitCode: t.exit_code, attempt: t.attempt })),
+    targets: engine.repo.targets(d.id).map((t) => {
+      const f = engine.prompts.deferral(t.id);
+      return { machineId: t.machine_id, hostname: t.hostname, state: t.state, step: t.step, reason: t.reason, detail: t.detail, exitCode: t.exit_code, attempt: t.attempt, deferral: f ? { used: f.used, max: f.max_deferrals, resumeAt: heldUntil(t, f, clock.now()) } : null };
+    }),
   });
   web.api({
     method: "POST", path: "/api/v1/deployments", permission: perms.launch, tags: ["deployments"], summary: "Launch a deployment on machines or a group, now or scheduled",

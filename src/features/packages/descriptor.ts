@@ -187,18 +187,23 @@ export const STEP_SCHEMAS = {
     message: Str(2000, { minLength: 1 }),
     timeout: Type.Optional(Seconds("Close after this many seconds; 0 = until closed", 24 * 3600)),
   }),
-  ask_user: step("ask_user", "Ask the user a yes/no question: yes → success (code 0), no → error (code 1)", {
+  ask_user: step("ask_user", "Ask the user a yes/no question: yes → success (code 0), no → error (code 1); on timeout or with nobody logged in, the default answer applies", {
+    title: Type.Optional(Str(200, { description: "Window title (default: Medulla)" })),
     question: Str(2000, { minLength: 1 }),
     yesLabel: Type.Optional(Str(60)),
     noLabel: Type.Optional(Str(60)),
     timeout: Seconds("Seconds before the default answer applies", 24 * 3600),
     default: Type.Union([Type.Literal("yes"), Type.Literal("no")]),
   }),
-  defer: step("defer", "Let the user postpone the deployment up to maxDeferrals times", {
+  defer: step("defer", "Let the user postpone the deployment up to maxDeferrals times (Install now / Postpone); the server keeps the count and runs it again after delayMinutes", {
+    title: Type.Optional(Str(200, { description: "Window title (default: Medulla)" })),
     message: Str(2000, { minLength: 1 }),
     maxDeferrals: Type.Integer({ minimum: 1, maximum: 100 }),
     delayMinutes: Type.Integer({ minimum: 1, maximum: 7 * 24 * 60, description: "Postponed by this long each time" }),
     timeout: Seconds("Seconds before proceeding without an answer", 24 * 3600),
+    installLabel: Type.Optional(Str(60, { description: "First button (default: Install now)" })),
+    postponeLabel: Type.Optional(Str(60, { description: "Second button; the postponements left are shown after it (default: Postpone)" })),
+    atLimit: Type.Optional(Type.Union([Type.Literal("notify"), Type.Literal("silent"), Type.Literal("error")], { description: "Once no postponement is left (limit or deadline): notify = tell the user it installs now and go on (default), silent = go on without a word, error = end the step in error (its routing decides)" })),
   }),
   end_success: step("end_success", "The section ends successfully", {}),
   end_error: step("end_error", "The section ends in error", {
@@ -257,6 +262,9 @@ export const Descriptor = Type.Object(
 );
 export type Descriptor = Static<typeof Descriptor>;
 
+/** Questions and deferral dialogs give the user at least this many seconds. */
+export const PROMPT_MIN_TIMEOUT = 10;
+
 // ---------------------------------------------------------------- template variables
 
 /** `{{name}}` variables the agent expands in step fields. */
@@ -275,6 +283,8 @@ export const TEMPLATE_VARIABLES = {
   previous_code: "Return code of the previous step that had one",
   previous_result: "success or error: outcome of the previous step",
   previous_output: "Last lines of the previous step's output (capped)",
+  deferrals_used: "Postponements the user already made of this deployment (defer steps)",
+  deferrals_left: "Postponements the user may still make",
 } as const;
 export type TemplateVariable = keyof typeof TEMPLATE_VARIABLES;
 const TEMPLATE_RE = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
@@ -394,7 +404,9 @@ export interface DescriptorIssue {
     | "dependency_missing"
     | "dependency_cycle"
     | "dependency_self"
-    | "duplicate_dependency";
+    | "duplicate_dependency"
+    | "prompt_timeout"
+    | "defer_not_first";
   /** English explanation; the UI translates from `code` + `params`. */
   message: string;
   params?: Record<string, string | number>;
@@ -500,6 +512,12 @@ export function validateSection(steps: unknown, base: string): { errors: Descrip
         errors.push({ path: sp, code: "unknown_variable", message: `unknown template variable {{${name}}}`, params: { name } });
       }
     });
+    if ((action === "ask_user" || action === "defer") && typeof raw.timeout === "number" && raw.timeout < PROMPT_MIN_TIMEOUT) {
+      errors.push({ path: `${p}/timeout`, code: "prompt_timeout", message: `the user needs at least ${PROMPT_MIN_TIMEOUT} s to answer`, params: { min: PROMPT_MIN_TIMEOUT } });
+    }
+    if (action === "defer" && i > 0 && steps.slice(0, i).some((x) => isRecord(x) && x.action !== "defer" && x.action !== "log" && x.action !== "user_notify" && x.action !== "kiosk_notify")) {
+      warnings.push({ path: `${p}/action`, code: "defer_not_first", message: "a postponed deployment starts the section again: the steps before this deferral will run again" });
+    }
     if (action === "download" && typeof raw.file === "string" && !isSafeRelativePath(raw.file)) {
       errors.push({ path: `${p}/file`, code: "bad_file_name", message: "the file must stay inside the package folder (no .., not absolute)" });
     }

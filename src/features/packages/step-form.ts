@@ -46,6 +46,7 @@ export const ACTION_FIELDS: Record<StepAction, FieldDef[]> = {
   kiosk_notify: [f("message", "textarea", "packages.f.message", { required: true })],
   user_notify: [f("title", "text", "packages.f.title"), f("message", "textarea", "packages.f.message", { required: true }), f("timeout", "number", "packages.f.timeout")],
   ask_user: [
+    f("title", "text", "packages.f.title"),
     f("question", "textarea", "packages.f.question", { required: true }),
     f("yesLabel", "text", "packages.f.yesLabel"),
     f("noLabel", "text", "packages.f.noLabel"),
@@ -57,6 +58,10 @@ export const ACTION_FIELDS: Record<StepAction, FieldDef[]> = {
     f("maxDeferrals", "number", "packages.f.maxDeferrals", { required: true }),
     f("delayMinutes", "number", "packages.f.delayMinutes", { required: true }),
     { ...timeout, required: true },
+    f("title", "text", "packages.f.title"),
+    f("installLabel", "text", "packages.f.installLabel"),
+    f("postponeLabel", "text", "packages.f.postponeLabel"),
+    f("atLimit", "select", "packages.f.atLimit", { options: [{ value: "notify", label: "packages.f.atLimit.notify" }, { value: "silent", label: "packages.f.atLimit.silent" }, { value: "error", label: "packages.f.atLimit.error" }] }),
   ],
   end_success: [],
   end_error: [f("message", "text", "packages.f.message")],
@@ -99,7 +104,7 @@ export function newStep(action: StepAction, taken: ReadonlySet<string>, os: stri
     log: { level: "info", message: "" },
     edit_settings: { format: "ini" },
     ask_user: { timeout: "300", default: "no" },
-    defer: { maxDeferrals: "3", delayMinutes: "60", timeout: "300" },
+    defer: { maxDeferrals: "3", delayMinutes: "60", timeout: "300", atLimit: "notify" },
   };
   return { action, id, label: "", success: "", error: "", codes: "", ...(defaults[action] ?? {}) } as StepForm;
 }
