@@ -78,7 +78,7 @@ trap cleanup EXIT
 
 # 1. The base system: debootstrap (its .debs cached), then the generic configuration. The
 #    result is cached as one archive keyed by everything that shapes it.
-packages="linux-image-amd64,systemd-sysv,systemd-resolved,udev,kmod,dbus,iproute2,iputils-ping,procps,less,curl,ca-certificates,ipxe,live-boot,initramfs-tools,zstd,fdisk,dosfstools,e2fsprogs,grub-pc-bin,grub-efi-amd64-bin,grub2-common"
+packages="linux-image-amd64,systemd-sysv,systemd-resolved,udev,kmod,dbus,iproute2,iputils-ping,procps,less,curl,ca-certificates,ipxe,live-boot,initramfs-tools,zstd,fdisk,dosfstools,e2fsprogs,sqlite3,grub-pc-bin,grub-efi-amd64-bin,grub2-common"
 key="$(printf '%s\n' "$mirror" "$packages" "$(cat "$here/base-setup.sh")" | sha256sum | cut -c1-16)"
 base_tar="${cache:+$cache/base-bookworm-$key.tar.zst}"
 mkdir -p "$root"
@@ -119,6 +119,11 @@ fi
 echo "$version" > "$root/usr/lib/medulla/VERSION"
 chroot "$root" /bin/sh -c 'getent passwd medulla >/dev/null || useradd --system --home-dir /var/lib/medulla --no-create-home --shell /usr/sbin/nologin medulla'
 chroot "$root" systemctl enable medulla.service medulla-firstboot.service medulla-console@tty1.service medulla-console@ttyS0.service systemd-networkd.service systemd-resolved.service >/dev/null 2>&1
+# The root partition grows to fill an enlarged disk at every boot (a no-op when it already
+# does): systemd-repart (usr/lib/repart.d/) then systemd-growfs (x-systemd.growfs in fstab).
+# systemd-repart.service has no [Install]; outside a systemd initrd it is pulled in here.
+install -d "$root/etc/systemd/system/sysinit.target.wants"
+ln -sf /lib/systemd/system/systemd-repart.service "$root/etc/systemd/system/sysinit.target.wants/systemd-repart.service"
 # No surprise work or downloads at run time (apt timers), no periodic scrub on a small appliance.
 for unit in getty@tty1.service apt-daily.timer apt-daily-upgrade.timer e2scrub_reap.service e2scrub_all.timer; do
   ln -sf /dev/null "$root/etc/systemd/system/$unit"

@@ -53,7 +53,7 @@ export async function startServer(config: Config, opts: { clock?: Clock; print?:
   let caFingerprint = "";
   if (config.httpsPort > 0 || config.xmppPort > 0) {
     try {
-      const bundle = await ensureCertificates(join(config.dataDir, "certs"), defaultNames(config.publicUrl));
+      const bundle = await ensureCertificates(join(config.dataDir, "certs"), defaultNames(config.publicUrl, [config.xmppDomain]));
       tls = { cert: bundle.cert, key: bundle.key };
       caFingerprint = bundle.caFingerprint;
       log.info({ ca: bundle.caFingerprint, source: bundle.source }, "TLS certificate ready");

@@ -112,9 +112,14 @@ export async function removeUploadedCertificate(dir: string): Promise<void> {
   await rm(join(dir, "uploaded.key"), { force: true });
 }
 
-/** The names the appliance answers to: the public URL's host, the host name, localhost, every address. */
-export function defaultNames(publicUrl?: string): Names {
+/**
+ * The names the appliance answers to: the public URL's host, `extra` (the XMPP domain, which
+ * agents also accept the certificate for: after a rename they keep the domain they enrolled
+ * with), the host name, localhost, every address.
+ */
+export function defaultNames(publicUrl?: string, extra: readonly string[] = []): Names {
   const all: string[] = publicUrl ? [new URL(publicUrl).hostname.replace(/^\[|\]$/g, "")] : [];
+  all.push(...extra);
   all.push(hostname(), "localhost", "127.0.0.1", "::1");
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) all.push(a.address);
   return normalizeNames({ dns: all, ips: [] });

@@ -19,8 +19,13 @@ export interface VmOptions {
   memoryMiB?: number;
 }
 
+/** The console menu's entries (appliance/rootfs/usr/lib/medulla/console). */
+export const MENU = { network: "1", names: "2", resetPassword: "3", logs: "4", upgrade: "5", install: "6", shell: "7", reboot: "8", shutdown: "9" } as const;
+
 export class Vm implements AsyncDisposable {
   serial = "";
+  /** Where `next` looks from: the end of its last match, or where `mark` put it. */
+  cursor = 0;
   readonly startedAt = performance.now();
   private proc: Subprocess<"pipe", "pipe", "inherit">;
 
@@ -81,6 +86,32 @@ export class Vm implements AsyncDisposable {
     }
   }
 
+  /** Prints one progress line: the seconds since qemu started and what comes next (long tests). */
+  step(what: string): void {
+    console.log(`[vm ${this.elapsed().toFixed(0).padStart(5)} s] ${what}`);
+  }
+
+  /** Moves `cursor` to the end of what the console printed so far. */
+  mark(): void {
+    this.cursor = this.serial.length;
+  }
+
+  /** Waits for `pattern` after `cursor`, then moves `cursor` past the match (console dialogues). */
+  async next(pattern: RegExp, timeoutMs = 120_000): Promise<RegExpMatchArray> {
+    const m = await this.waitSerial(pattern, timeoutMs, this.cursor);
+    this.cursor += m.index! + m[0].length;
+    return m;
+  }
+
+  /** Waits for qemu to exit by itself (the guest powered off). */
+  async waitExit(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.exited) {
+      if (Date.now() > deadline) throw new Error(`qemu still running after ${timeoutMs / 1000} s; serial tail:\n${this.serial.slice(-3000)}`);
+      await Bun.sleep(500);
+    }
+  }
+
   /** Polls `url` on the forwarded port until it answers `status`; returns the seconds since qemu started. */
   async waitHttp(path: string, status: number, timeoutMs: number, https = false): Promise<number> {
     const url = `${https ? "https" : "http"}://127.0.0.1:${https ? this.httpsPort : this.httpPort}${path}`;
@@ -100,13 +131,13 @@ export class Vm implements AsyncDisposable {
   }
 
   /**
-   * Runs a shell command as root through the console menu's shell (choice 6) and returns its
+   * Runs a shell command as root through the console menu's shell (MENU.shell) and returns its
    * output and exit code. The menu must be showing.
    */
   async shell(command: string, timeoutMs = 120_000): Promise<{ output: string; code: number }> {
     const id = Math.random().toString(36).slice(2, 8);
     const from = this.serial.length;
-    this.type("6\n");
+    this.type(`${MENU.shell}\n`);
     await this.waitSerial(/exit returns to this menu/, 20_000, from);
     await Bun.sleep(1000);
     const start = this.serial.length;

@@ -211,5 +211,7 @@ describe("defaultNames", () => {
     expect(defaultNames("https://medulla.example.org").dns[0]).toBe("medulla.example.org");
     expect(defaultNames("https://[2001:db8::0001]:8443").ips).toContain("2001:db8::1");
     expect(defaultNames("https://192.0.2.7").ips).toContain("192.0.2.7");
+    // The XMPP domain agents enrolled with stays named after the host is renamed.
+    expect(defaultNames("http://medulla.example.org", ["Old-Name"]).dns.slice(0, 2)).toEqual(["medulla.example.org", "old-name"]);
   });
 });
