@@ -85,6 +85,7 @@ mkdir -p "$root"
 if [ -n "$base_tar" ] && [ -f "$base_tar" ]; then
   step "base system from the cache ($base_tar)"
   tar --zstd -xpf "$base_tar" -C "$root"
+  touch "$base_tar" # the cache keeps the most recently used
 else
   debs=()
   if [ -n "$cache" ]; then mkdir -p "$cache/debs"; debs=(--cache-dir="$cache/debs"); fi
@@ -100,7 +101,8 @@ else
   if [ -n "$base_tar" ]; then
     step "caching the base system"
     tar --zstd -cpf "$base_tar.part" -C "$root" . && mv "$base_tar.part" "$base_tar"
-    find "$cache" -maxdepth 1 -name 'base-bookworm-*.tar.zst' ! -name "$(basename "$base_tar")" -delete
+    # Several branches may share the cache (a package list differs): the three newest stay.
+    ls -1t "$cache"/base-bookworm-*.tar.zst 2>/dev/null | tail -n +4 | xargs -r rm -f
   fi
 fi
 

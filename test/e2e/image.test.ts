@@ -376,7 +376,7 @@ describe.skipIf(Boolean(why))("appliance images", () => {
     await menu(vm, MENU.network, [[/d\) DHCP   s\) static address[^:]*: /, "d"]]);
     await vm.next(/network settings applied/, 120_000);
     await vm.next(/Choice: /, 300_000);
-    const dhcp = await vm.shell(`for i in $(seq 60); do ip -4 route show default | grep -q 'proto dhcp' && break; sleep 1; done; ${NET_STATE}`, 180_000);
+    const dhcp = await vm.shell(`for i in $(seq 60); do ip -4 route show default | grep -q 'proto dhcp' && break; sleep 1; done; ${NET_STATE}; journalctl -u systemd-networkd -n 12 --no-pager -o cat`, 180_000);
     expect(dhcp.output).toContain("DHCP=yes");
     expect(dhcp.output).toMatch(/default via 10\.0\.2\.2 [^\n]*proto dhcp/);
     expect(dhcp.output).toMatch(/inet 10\.0\.2\.15\/24 [^\n]*dynamic/);
