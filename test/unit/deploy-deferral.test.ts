@@ -12,49 +12,23 @@ import { freeze } from "../../src/features/deployments/plan.ts";
 import { decideDeferral, grantFor, graceMs } from "../../src/features/deployments/prompts.ts";
 import { createRecorder } from "../../src/features/history/service.ts";
 import { machinesRepo } from "../../src/features/machines/repo.ts";
-import type { AgentChannel, PresenceEvent } from "../../src/protocol/channel.ts";
-import { reply, request, type Envelope } from "../../src/protocol/envelope.ts";
+import { reply } from "../../src/protocol/envelope.ts";
 import { Scheduler } from "../../src/scheduler/index.ts";
+import { FakeChannel } from "../support/fake-agent-channel.ts";
 
 const T0 = Date.UTC(2026, 5, 1, 10);
 const MIN = 60_000;
 const quiet = { info() {}, warn() {}, error() {} };
 
-class FakeChannel implements AgentChannel {
-  readonly serverJid = "medulla@test";
-  up = new Set<string>();
-  sent: { jid: string; env: Envelope }[] = [];
-  #h: ((from: string, env: Envelope) => void)[] = [];
-  send(jid: string, envelope: Envelope): boolean {
-    this.sent.push({ jid, env: envelope });
-    return this.up.has(jid);
-  }
-  async request(jid: string, envelope: Envelope): Promise<Envelope> {
-    this.sent.push({ jid, env: envelope });
-    if (!this.up.has(jid)) throw new Error("offline");
-    return reply(envelope, { accepted: true, state: "plan" });
-  }
-  onMessage(h: (from: string, env: Envelope) => void): void {
-    this.#h.push(h);
-  }
-  onPresence(_h: (e: PresenceEvent) => void): void {}
-  isOnline(jid: string): boolean {
-    return this.up.has(jid);
-  }
-  online(): string[] {
-    return [...this.up];
-  }
-  disconnect(): void {}
-  event(jid: string, data: Record<string, unknown>): Envelope {
-    const env = request("deployevent", { at: 0, ...data });
-    const before = this.sent.length;
-    for (const h of this.#h) h(`${jid}/agent`, env);
-    return this.sent.slice(before).find((s) => s.env.sessionid === env.sessionid)!.env;
-  }
-  deploys() {
-    return this.sent.filter((s) => s.env.action === "deploy").map((s) => s.env.data as { runId: string; deferral?: { used: number; allowed: boolean; why?: string } });
-  }
+/** The engine's agents accept a deploy and start with the plan. */
+function newChannel(): FakeChannel {
+  const c = new FakeChannel();
+  c.answer = (_j, env) => reply(env, { accepted: true, state: "plan" });
+  return c;
 }
+
+/** What each deploy told the agent: its run and the postponements it may still grant. */
+const deploysOf = (c: FakeChannel) => c.deploys().map((s) => s.env.data as { runId: string; deferral?: { used: number; allowed: boolean; why?: string } });
 
 const STEPS = [
   { id: "ask", action: "defer", message: "Update?", maxDeferrals: 2, delayMinutes: 60, timeout: 60 },
@@ -66,7 +40,7 @@ const PLAN = freeze("install", [{ ref: "p1", name: "pkg", version: "1", files: [
 function world(opts: { db?: Database; clock?: ManualClock; channel?: FakeChannel } = {}) {
   const db = opts.db ?? openDatabase(":memory:");
   const clock = opts.clock ?? new ManualClock(T0);
-  const channel = opts.channel ?? new FakeChannel();
+  const channel = opts.channel ?? newChannel();
   const scheduler = new Scheduler({ db, clock, log: quiet, timeZone: "UTC", random: () => 0 });
   const repo = machinesRepo(db);
   const engine = createEngine({
@@ -102,7 +76,7 @@ describe("postponed by the user", () => {
     w.scheduler.start();
     const d = launch(w.engine, m);
     await w.settle();
-    const first = w.channel.deploys()[0]!;
+    const first = deploysOf(w.channel)[0]!;
     expect(first.deferral).toEqual({ used: 0, allowed: true });
     w.channel.event("pc1@test", { runId: first.runId, seq: 1, state: "running", step: 0 });
     expect(postpone(w.channel, first.runId).data).toEqual({ ack: 2 });
@@ -120,13 +94,13 @@ describe("postponed by the user", () => {
     await w.clock.advance(30 * MIN);
     await w.scheduler.tick();
     await w.settle();
-    expect(w.channel.deploys()).toHaveLength(1);
+    expect(deploysOf(w.channel)).toHaveLength(1);
     // At the resume time, the job sends the new run with the count.
     await w.clock.advance(30 * MIN);
     await w.scheduler.tick();
     await w.settle();
-    expect(w.channel.deploys()).toHaveLength(2);
-    expect(w.channel.deploys()[1]).toMatchObject({ runId: t.run_id, deferral: { used: 1, allowed: true } });
+    expect(deploysOf(w.channel)).toHaveLength(2);
+    expect(deploysOf(w.channel)[1]).toMatchObject({ runId: t.run_id, deferral: { used: 1, allowed: true } });
     expect(w.engine.repo.targets(d)[0]!.state).toBe("transferring");
     // An old run's event is answered "stop", never applied to the new run.
     expect(w.channel.event("pc1@test", { runId: first.runId, seq: 3, state: "running" }).data).toMatchObject({ stop: true });
@@ -140,21 +114,21 @@ describe("postponed by the user", () => {
     const d = launch(w.engine, m);
     await w.settle();
     for (let i = 0; i < 2; i++) {
-      postpone(w.channel, w.channel.deploys().at(-1)!.runId);
+      postpone(w.channel, deploysOf(w.channel).at(-1)!.runId);
       await w.clock.advance(60 * MIN);
       await w.scheduler.tick();
       await w.settle();
     }
-    const third = w.channel.deploys().at(-1)!;
-    expect(w.channel.deploys()).toHaveLength(3);
+    const third = deploysOf(w.channel).at(-1)!;
+    expect(deploysOf(w.channel)).toHaveLength(3);
     expect(third.deferral).toEqual({ used: 2, allowed: false, why: "the 2 postponement(s) allowed are used" });
     // A misbehaving agent postpones a third time: the server keeps the count.
     postpone(w.channel, third.runId);
     await w.settle();
     const t = w.engine.repo.targets(d)[0]!;
     expect(w.engine.prompts.deferral(t.id)).toMatchObject({ used: 2, resume_at: null });
-    expect(w.channel.deploys()).toHaveLength(4);
-    expect(w.channel.deploys()[3]!.deferral).toMatchObject({ used: 2, allowed: false });
+    expect(deploysOf(w.channel)).toHaveLength(4);
+    expect(deploysOf(w.channel)[3]!.deferral).toMatchObject({ used: 2, allowed: false });
     expect(w.engine.repo.logs(t.id).some((l) => l.text.includes("postponement refused (the 2 postponement(s) allowed are used)"))).toBe(true);
     await w.scheduler.stop();
   });
@@ -168,20 +142,20 @@ describe("postponed by the user", () => {
     await w.settle();
     const grace = graceMs({ start_at: T0, deadline_at: deadline });
     expect(grace).toBe(25 * MIN);
-    postpone(w.channel, w.channel.deploys()[0]!.runId);
+    postpone(w.channel, deploysOf(w.channel)[0]!.runId);
     const t = w.engine.repo.targets(d)[0]!;
     expect(w.engine.prompts.deferral(t.id)).toMatchObject({ used: 1, resume_at: T0 + 60 * MIN, capped: 0 });
     await w.clock.advance(60 * MIN);
     await w.scheduler.tick();
     await w.settle();
-    postpone(w.channel, w.channel.deploys()[1]!.runId);
+    postpone(w.channel, deploysOf(w.channel)[1]!.runId);
     // Wanted T0+120 min, past the deadline: resumes at the deadline minus the grace.
     expect(w.engine.prompts.deferral(t.id)).toMatchObject({ used: 2, resume_at: deadline - grace, capped: 1 });
     await w.clock.advance(15 * MIN);
     await w.scheduler.tick();
     await w.settle();
-    expect(w.channel.deploys()).toHaveLength(3);
-    expect(w.channel.deploys()[2]!.deferral).toMatchObject({ allowed: false });
+    expect(deploysOf(w.channel)).toHaveLength(3);
+    expect(deploysOf(w.channel)[2]!.deferral).toMatchObject({ allowed: false });
     expect(w.engine.repo.find(d)!.status).toBe("running");
     await w.scheduler.stop();
   });
@@ -193,25 +167,25 @@ describe("postponed by the user", () => {
     const m = addMachine(db, w1.channel, "pc1");
     const d = launch(w1.engine, m);
     await w1.settle();
-    postpone(w1.channel, w1.channel.deploys()[0]!.runId);
+    postpone(w1.channel, deploysOf(w1.channel)[0]!.runId);
     const runId = w1.engine.repo.targets(d)[0]!.run_id;
     // "Restart".
-    const channel2 = new FakeChannel();
+    const channel2 = newChannel();
     channel2.up.add("pc1@test");
     const w2 = world({ db, clock, channel: channel2 });
     w2.scheduler.start();
     await clock.advance(59 * MIN);
     await w2.scheduler.tick();
     await w2.settle();
-    expect(channel2.deploys()).toHaveLength(0);
+    expect(deploysOf(channel2)).toHaveLength(0);
     await clock.advance(1 * MIN);
     await w2.scheduler.tick();
     await w2.settle();
     await clock.advance(1 * MIN);
     await w2.scheduler.tick();
     await w2.settle();
-    expect(channel2.deploys()).toHaveLength(1);
-    expect(channel2.deploys()[0]).toMatchObject({ runId, deferral: { used: 1, allowed: true } });
+    expect(deploysOf(channel2)).toHaveLength(1);
+    expect(deploysOf(channel2)[0]).toMatchObject({ runId, deferral: { used: 1, allowed: true } });
     await w2.scheduler.stop();
   });
 
