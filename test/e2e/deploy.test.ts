@@ -13,11 +13,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig } from "../../src/config.ts";
 import type { Descriptor, Step } from "../../src/features/packages/descriptor.ts";
-import { createPackageSource, type PackagesLike } from "../../src/features/deployments/package-source.ts";
-import { startServer, type Running } from "../../src/server.ts";
-import { agentBinary, runAgentProcess, enrollArgs, ensureBinary, freePort, launchChromium, tempDir, waitFor, type Chromium } from "./helpers.ts";
+import type { PackagesLike } from "../../src/features/deployments/package-source.ts";
+import type { Running } from "../../src/server.ts";
+import { applianceWithEnrolledAgent, type ApplianceWithAgent } from "./appliance-agent.ts";
+import { runAgentProcess, launchChromium, tempDir, waitFor, type Chromium } from "./helpers.ts";
 
 const PASSWORD = "Deploy-admin-2026";
 const STEP = 120_000;
@@ -25,6 +25,7 @@ const work = tempDir("medulla-deploy-e2e-");
 const config = join(work.path, "agent", "agent.ini");
 const out = join(work.path, "out");
 const agentLog: string[] = [];
+let app: ApplianceWithAgent;
 let server: Running;
 let base = "";
 let ca = "";
@@ -62,12 +63,7 @@ function runAgent() {
   return runAgentProcess(config, agentLog, { args: ["--log-level", "debug"], env: { MEDULLA_AGENT_REBOOT: "exit" } });
 }
 
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body), tls: { ca } });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as any;
-};
+const api = (method: string, path: string, body?: unknown) => app.api(method, path, body);
 const deployment = (id: number) => api("GET", `/api/v1/deployments/${id}`);
 const finished = (id: number, timeoutMs = 60_000) =>
   waitFor(`deployment ${id} finished`, async () => {
@@ -78,25 +74,9 @@ const online = () => waitFor("the machine online", async () => ((await api("GET"
 
 describe("deployments with the compiled agent", () => {
   beforeAll(async () => {
-    await ensureBinary();
     mkdirSync(out, { recursive: true });
-    const [http, https, xmpp] = [await freePort(), await freePort(), await freePort()];
-    const flags = new Map([
-      ["MEDULLA_DATA_DIR", join(work.path, "data")], ["MEDULLA_BIND", "127.0.0.1"], ["MEDULLA_HTTP_PORT", String(http)], ["MEDULLA_HTTPS_PORT", String(https)],
-      ["MEDULLA_XMPP_PORT", String(xmpp)], ["MEDULLA_TFTP_PORT", "0"], ["MEDULLA_ADMIN_PASSWORD", PASSWORD], ["MEDULLA_LOG_LEVEL", "warn"], ["MEDULLA_PUBLIC_URL", `https://127.0.0.1:${https}`],
-    ]);
-    server = await startServer(loadConfig(flags, {}), { print: () => {} });
-    server.app.deployments.usePackages(createPackageSource(store));
-    base = `https://127.0.0.1:${https}`;
-    ca = readFileSync(join(work.path, "data", "certs", "ca.crt"), "utf8");
-    const t = await fetch(`${base}/api/v1/tokens`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "root", password: PASSWORD }), tls: { ca } });
-    token = ((await t.json()) as { token: string }).token;
-    const enrollment = await api("POST", "/api/v1/enrollment-tokens", { name: "e2e", maxUses: 1 });
-    const args = enrollArgs((enrollment.commands["linux-x64"] ?? Object.values(enrollment.commands)[0]) as string);
-    // Not spawnSync: the appliance answering it runs in this very process.
-    const r = Bun.spawn([agentBinary, ...args, "--config", config], { stdout: "pipe", stderr: "pipe" });
-    if ((await r.exited) !== 0) throw new Error(`enroll failed: ${await new Response(r.stdout).text()}${await new Response(r.stderr).text()}`);
-    machineId = (await api("GET", "/api/v1/machines")).items[0].id;
+    app = await applianceWithEnrolledAgent({ dir: work.path, password: PASSWORD, packages: store, agentConfig: config });
+    ({ server, base, ca, token, machineId } = app);
     agent = runAgent();
     await online();
   }, STEP);

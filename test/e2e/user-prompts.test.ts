@@ -15,11 +15,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig } from "../../src/config.ts";
-import { createPackageSource, type PackagesLike } from "../../src/features/deployments/package-source.ts";
+import type { PackagesLike } from "../../src/features/deployments/package-source.ts";
 import type { Descriptor, Step } from "../../src/features/packages/descriptor.ts";
-import { startServer, type Running } from "../../src/server.ts";
-import { agentBinary, enrollArgs, ensureBinary, freePort, runAgentProcess, tempDir, waitFor } from "./helpers.ts";
+import type { Running } from "../../src/server.ts";
+import { applianceWithEnrolledAgent, type ApplianceWithAgent } from "./appliance-agent.ts";
+import { runAgentProcess, tempDir, waitFor } from "./helpers.ts";
 
 const TOOLS = ["Xvfb", "zenity", "xdotool", "notify-send", "dbus-daemon", "dunst", "dunstctl", "setpriv"];
 const missing = TOOLS.filter((t) => !Bun.which(t));
@@ -33,10 +33,8 @@ const work = tempDir("medulla-prompts-e2e-");
 const config = join(work.path, "agent", "agent.ini");
 const out = join(work.path, "out");
 const agentLog: string[] = [];
+let app: ApplianceWithAgent;
 let server: Running;
-let base = "";
-let ca = "";
-let token = "";
 let agent: ReturnType<typeof Bun.spawn> | null = null;
 let machineId = 0;
 
@@ -144,12 +142,7 @@ const store: PackagesLike = {
   blobPath: (sha) => join(work.path, "blobs", sha),
 };
 
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body), tls: { ca } });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as any;
-};
+const api = (method: string, path: string, body?: unknown) => app.api(method, path, body);
 const deployment = (id: number) => api("GET", `/api/v1/deployments/${id}`);
 const finished = (id: number, timeoutMs = 120_000) =>
   waitFor(`deployment ${id} finished`, async () => {
@@ -179,24 +172,9 @@ describe.skipIf(missing.length > 0)("user prompts with a real desktop session an
       home = process.env.HOME ?? work.path;
     }
     await startSession();
-    await ensureBinary();
     mkdirSync(out, { recursive: true });
-    const [http, https, xmpp] = [await freePort(), await freePort(), await freePort()];
-    const flags = new Map([
-      ["MEDULLA_DATA_DIR", join(work.path, "data")], ["MEDULLA_BIND", "127.0.0.1"], ["MEDULLA_HTTP_PORT", String(http)], ["MEDULLA_HTTPS_PORT", String(https)],
-      ["MEDULLA_XMPP_PORT", String(xmpp)], ["MEDULLA_TFTP_PORT", "0"], ["MEDULLA_ADMIN_PASSWORD", PASSWORD], ["MEDULLA_LOG_LEVEL", "warn"], ["MEDULLA_PUBLIC_URL", `https://127.0.0.1:${https}`],
-    ]);
-    server = await startServer(loadConfig(flags, {}), { print: () => {} });
-    server.app.deployments.usePackages(createPackageSource(store));
-    base = `https://127.0.0.1:${https}`;
-    ca = readFileSync(join(work.path, "data", "certs", "ca.crt"), "utf8");
-    const t = await fetch(`${base}/api/v1/tokens`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "root", password: PASSWORD }), tls: { ca } });
-    token = ((await t.json()) as { token: string }).token;
-    const enrollment = await api("POST", "/api/v1/enrollment-tokens", { name: "e2e", maxUses: 1 });
-    const args = enrollArgs((enrollment.commands["linux-x64"] ?? Object.values(enrollment.commands)[0]) as string);
-    const r = Bun.spawn([agentBinary, ...args, "--config", config], { stdout: "pipe", stderr: "pipe" });
-    if ((await r.exited) !== 0) throw new Error(`enroll failed: ${await new Response(r.stdout).text()}${await new Response(r.stderr).text()}`);
-    machineId = (await api("GET", "/api/v1/machines")).items[0].id;
+    app = await applianceWithEnrolledAgent({ dir: work.path, password: PASSWORD, packages: store, agentConfig: config });
+    ({ server, machineId } = app);
     agent = runAgentProcess(config, agentLog, { args: ["--log-level", "debug"], env: { LANG: "C.UTF-8" } });
     await waitFor("the machine online", async () => ((await api("GET", `/api/v1/machines/${machineId}`)).online ? true : false), 30_000);
   }, STEP);
