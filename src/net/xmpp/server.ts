@@ -55,6 +55,8 @@ class Link implements Transport {
   #queue: Uint8Array[] = [];
   #queued = 0;
   #upgrading = false;
+  /** `end()` was called: no more sends; the socket ends once the queue has gone out. */
+  #ending = false;
   isUpgraded = false;
   isSecured = false;
   isClosed = false;
@@ -71,7 +73,7 @@ class Link implements Transport {
   }
 
   send(data: string): void {
-    if (this.isClosed) return;
+    if (this.isClosed || this.#ending) return;
     if (this.#queued) return this.#enqueue(Buffer.from(data));
     const written = this.socket.write(data);
     if (written < 0) return; // closed meanwhile: `close` follows
@@ -104,7 +106,9 @@ class Link implements Transport {
       }
       return;
     }
-    if (this.#upgrading && !this.#queue.length) this.#upgrade();
+    if (this.#queue.length) return;
+    if (this.#ending) this.socket.end();
+    else if (this.#upgrading) this.#upgrade();
   }
 
   startTls(): void {
@@ -124,16 +128,12 @@ class Link implements Transport {
   }
 
   end(): void {
-    if (this.isClosed) return;
-    if (this.#queued) {
-      // Let what is queued go out first; the linger bounds how long that may take.
-      const pending = this.#queue;
-      this.#queue = [];
-      this.#queued = 0;
-      for (const bytes of pending) this.socket.write(bytes);
-    }
-    this.socket.end();
+    if (this.isClosed || this.#ending) return;
+    this.#ending = true;
+    // What is queued goes out first (`flush` ends the socket once the queue is empty); the
+    // linger bounds how long a peer that does not read may keep it.
     setTimeout(() => this.destroy(), LINGER_MS).unref();
+    if (!this.#queued) this.socket.end();
   }
 
   destroy(): void {
