@@ -75,10 +75,16 @@ describe("packages in Chromium", () => {
     await page.locator("#newAction").selectOption("command");
     await page.getByRole("button", { name: "Ajouter l'étape" }).click();
     await waitFor("the command step", async () => (await actions()).join() === "command,end_success");
-    await page.locator('[name="s.0.command"]').fill('"{{package_dir}}/setup.exe" /S');
-    await page.locator('[name="s.0.codes"]').fill("==3010 NOWHERE");
-    await page.getByRole("button", { name: "Vérifier" }).click();
-    await page.locator("#step-issues").waitFor();
+    // The form may still be swapped in by a late answer to the step added (then the typed
+    // values are gone and the check sees an empty command): type again until the check
+    // reports on what was typed.
+    await waitFor("a check of the typed step", async () => {
+      await page.locator('[name="s.0.command"]').fill('"{{package_dir}}/setup.exe" /S');
+      await page.locator('[name="s.0.codes"]').fill("==3010 NOWHERE");
+      await page.getByRole("button", { name: "Vérifier" }).click();
+      await page.locator("#step-issues").waitFor();
+      return !/command : /.test(await page.locator("#step-issues").innerText());
+    }, 30_000);
     expect(await page.locator("#step-issues").innerText()).toContain("NOWHERE");
     expect(await page.locator("#step-0.step-invalid").count()).toBe(1);
     // Saving is refused while invalid; the input is kept.
