@@ -29,14 +29,14 @@ usage:
   medulla-agent install [--dry-run]
   medulla-agent uninstall [--dry-run]
   medulla-agent simulate --server HOST[:PORT] --ca-file PEM (--credentials FILE | --count N --password P --domain D)
-                         [--prefix sim] [--rate 50] [--server-jid JID] [--hold SECONDS] [--pings 1] [--spread auto|on|off] [--client lean|xmppjs]
+                         [--prefix sim] [--rate 50] [--server-jid JID] [--hold SECONDS] [--pings 1] [--spread auto|on|off] [--client lean|xmppjs] [--wait-go]
   medulla-agent version
 
 every command takes --config PATH (default ${resolveConfigPath(undefined, {})}; or MEDULLA_AGENT_CONFIG)`;
 
 const KNOWN = {
   values: ["config", "server", "token", "ca", "log-level", "count", "prefix", "credentials", "password", "domain", "server-jid", "ca-file", "rate", "hold", "pings", "spread", "timeout", "client"],
-  booleans: ["force", "json", "dry-run", "help", "print"],
+  booleans: ["force", "json", "dry-run", "help", "print", "wait-go"],
 };
 
 /**
@@ -192,12 +192,20 @@ async function cmdSimulate(args: ParsedArgs): Promise<number> {
       spread: spread === "on" || (spread === "auto" && process.platform === "linux" && isLoopback(host) && host !== "::1"),
       timeoutMs: intFlag(args, "timeout", 20, 1, 600) * 1000,
       client,
+      // --wait-go: say "simulate: ready" once the keys are derived, start on a "go" line on stdin.
+      ready: args.flags["wait-go"] ? () => waitForGo((line) => process.stderr.write(`${line}\n`)) : undefined,
     },
     (line) => process.stderr.write(`${line}\n`),
     stop.signal,
   );
   console.log(JSON.stringify(summary));
   return summary.failed === 0 ? 0 : 1;
+}
+
+async function waitForGo(say: (line: string) => void): Promise<void> {
+  say("simulate: ready");
+  for await (const line of console) if (line.trim() === "go") return;
+  throw new Error("stdin closed before the go line");
 }
 
 if (import.meta.main) {

@@ -47,6 +47,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Database } from "bun:sqlite";
 import { ensureCertificates } from "../../src/certs/index.ts";
 import type { SimulateSummary } from "../../agent/src/simulate.ts";
 import type { Report } from "../bench.ts";
@@ -61,7 +62,7 @@ const ITERATIONS = 4096;
 /** BENCH_XMPP_CLIENT=xmppjs plays the agents with the agent's own xmpp.js client instead of the lean one. */
 const CLIENT = process.env.BENCH_XMPP_CLIENT === "xmppjs" ? "xmppjs" : "lean";
 /** BENCH_XMPP_PROFILE=DIR: the relay and the simulators write Bun CPU profiles (markdown) there. */
-const PROFILE = process.env.BENCH_XMPP_PROFILE ? [`--cpu-prof-md`, `--cpu-prof-dir=${process.env.BENCH_XMPP_PROFILE}`] : [];
+const PROFILE = process.env.BENCH_XMPP_PROFILE ? [process.env.BENCH_XMPP_PROFILE_FORMAT === "json" ? "--cpu-prof" : `--cpu-prof-md`, `--cpu-prof-dir=${process.env.BENCH_XMPP_PROFILE}`] : [];
 
 function envList(name: string, dflt: number[]): number[] {
   const raw = process.env[name];
@@ -132,6 +133,8 @@ interface Server {
   /** Extra processes to wait for when waiting for quiet. */
   helpers: number[];
   accountsMs: number;
+  /** Each account's SCRAM salt (base64), for the simulators' key cache (`Credential.scram`). */
+  salts: Map<string, string>;
   stop(): Promise<void>;
 }
 
@@ -142,8 +145,13 @@ async function startOurs(files: Files, n: number): Promise<Server> {
     const accounts = JSON.parse(await child.waitLine((l) => l.includes('"accounts"'), 60_000 + n * 20, "the accounts")) as { ms: number; count: number };
     if (accounts.count !== n) throw new Error(`relay-server created ${accounts.count} accounts, not ${n}`);
     const { port } = JSON.parse(await child.waitLine((l) => l.includes('"listening"'), 30_000, "the listening port")) as { port: number };
+    const salts = new Map<string, string>();
+    {
+      using db = new Database(join(dir, "medulla.db"), { readonly: true });
+      for (const r of db.query("SELECT username, salt FROM xmpp_accounts").all() as { username: string; salt: Uint8Array }[]) salts.set(r.username, Buffer.from(r.salt).toString("base64"));
+    }
     return {
-      name: "medulla", pid: child.pid, port, serverJid: `medulla@${DOMAIN}`, control: child, helpers: [], accountsMs: accounts.ms,
+      name: "medulla", pid: child.pid, port, serverJid: `medulla@${DOMAIN}`, control: child, helpers: [], accountsMs: accounts.ms, salts,
       async stop() {
         await child.command("stop", 20_000).catch(() => undefined);
         await child.stop(5_000);
@@ -164,7 +172,7 @@ async function startProsody(files: Files, n: number): Promise<Server> {
   const cfg = writeProsodyConfig(setup);
   const t0 = performance.now();
   const accounts = Array.from({ length: n }, (_, i) => ({ username: `sim-${i + 1}`, password: PASSWORD }));
-  writeProsodyAccounts(setup, [...accounts, { username: "medulla", password: BOT_PASSWORD }], ITERATIONS);
+  const salts = writeProsodyAccounts(setup, [...accounts, { username: "medulla", password: BOT_PASSWORD }], ITERATIONS);
   const accountsMs = performance.now() - t0;
   const server = spawnChild([prosody, "--config", cfg], { label: "prosody", cwd: dir });
   let bot: Child | undefined;
@@ -178,7 +186,7 @@ async function startProsody(files: Files, n: number): Promise<Server> {
     await waitListening(setup.port, 20_000, () => server.proc.exitCode === null);
     bot = spawnChild([process.execPath, join(import.meta.dir, "xmpp", "prosody-bot.ts"), "run", "--port", String(setup.port), "--ca", files.ca, "--password", BOT_PASSWORD, "--domain", DOMAIN], { label: "prosody-bot", cwd: ROOT });
     await bot.waitLine((l) => l.includes('"online"'), 30_000, "the bot's login");
-    return { name: "prosody", pid: server.pid, port: setup.port, serverJid: `medulla@${DOMAIN}`, control: bot, helpers: [bot.pid], accountsMs, stop: stopAll };
+    return { name: "prosody", pid: server.pid, port: setup.port, serverJid: `medulla@${DOMAIN}`, control: bot, helpers: [bot.pid], accountsMs, salts, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;
@@ -206,7 +214,7 @@ interface Run {
  */
 async function marginal(files: Files, server: Server, n: number, extra: number, rate: number, timeoutS: number, before: number): Promise<number> {
   const credFile = join(files.dir, "credentials-extra.json");
-  writeFileSync(credFile, JSON.stringify(Array.from({ length: extra }, (_, i) => ({ jid: `sim-${n + i + 1}@${DOMAIN}`, password: PASSWORD }))));
+  writeFileSync(credFile, JSON.stringify(Array.from({ length: extra }, (_, i) => credential(server, n + i + 1))));
   let done = 0;
   const sim = spawnChild(
     [process.execPath, "--preload", join(import.meta.dir, "xmpp", "simulate-guard.ts"), join(ROOT, "agent/main.ts"), "simulate", "--server", `127.0.0.1:${server.port}`, "--ca-file", files.ca, "--credentials", credFile, "--prefix", "extra", "--domain", DOMAIN, "--server-jid", server.serverJid, "--rate", String(rate / 2), "--spread", "auto", "--hold", "3600", "--pings", "0", "--timeout", String(timeoutS), "--client", CLIENT],
@@ -237,6 +245,13 @@ async function marginal(files: Files, server: Server, n: number, extra: number, 
   }
 }
 
+/** Agent `sim-i`'s credentials, with its salt: an agent that logged in before (agent/src/simulate.ts `Credential.scram`). */
+function credential(server: Server, i: number) {
+  const salt = server.salts.get(`sim-${i}`);
+  if (!salt) throw new Error(`${server.name} has no salt for sim-${i}`);
+  return { jid: `sim-${i}@${DOMAIN}`, password: PASSWORD, scram: { salt, iterations: ITERATIONS } };
+}
+
 async function measure(files: Files, n: number, start: typeof startOurs, rate: number, timeoutS: number, clients: number): Promise<Run> {
   // Each side starts on an idle machine if it can be had soon.
   const busy = await waitMachineQuiet({ maxMs: 15_000 });
@@ -252,22 +267,23 @@ async function measure(files: Files, n: number, start: typeof startOurs, rate: n
     note(`${server.name} ${n}: accounts in ${(server.accountsMs / 1000).toFixed(1)} s, idle RSS ${mb(idleRss)} MB, port ${server.port}`);
 
     const cpuAt = () => ({ server: cpuTicks(server.pid), client: sims.reduce((t, c) => t + cpuTicks(c.pid), 0), helpers: server.helpers.reduce((t, p) => t + cpuTicks(p), 0), machine: machineBusyTicks(), at: performance.now() });
-    const cpu0 = cpuAt();
-    const overflows0 = listenOverflows();
+    let ready = 0;
     // The agents are split over `clients` processes (accounts by index: agent i goes to
     // process i mod clients): one process doing every agent's TLS and SCRAM on one core is
     // the bottleneck otherwise, and the rates would measure the client.
     const progress = Array.from({ length: clients }, () => ({ online: 0, failed: 0, started: 0 }));
     let lastNote = 0;
     for (let c = 0; c < clients; c++) {
-      const mine = Array.from({ length: n }, (_, i) => i).filter((i) => i % clients === c).map((i) => ({ jid: `sim-${i + 1}@${DOMAIN}`, password: PASSWORD }));
+      const mine = Array.from({ length: n }, (_, i) => i).filter((i) => i % clients === c).map((i) => credential(server, i + 1));
       const credFile = join(files.dir, `credentials-${c}.json`);
       writeFileSync(credFile, JSON.stringify(mine));
       const child = spawnChild(
-        [process.execPath, ...PROFILE, "--preload", join(import.meta.dir, "xmpp", "simulate-guard.ts"), join(ROOT, "agent/main.ts"), "simulate", "--server", `127.0.0.1:${server.port}`, "--ca-file", files.ca, "--credentials", credFile, "--prefix", `sim${c}`, "--domain", DOMAIN, "--server-jid", server.serverJid, "--rate", String(rate / clients), "--spread", "auto", "--hold", "3600", "--pings", "1", "--timeout", String(timeoutS), "--client", CLIENT],
+        [process.execPath, ...PROFILE, "--preload", join(import.meta.dir, "xmpp", "simulate-guard.ts"), join(ROOT, "agent/main.ts"), "simulate", "--server", `127.0.0.1:${server.port}`, "--ca-file", files.ca, "--credentials", credFile, "--prefix", `sim${c}`, "--domain", DOMAIN, "--server-jid", server.serverJid, "--rate", String(rate / clients), "--spread", "auto", "--hold", "3600", "--pings", "1", "--timeout", String(timeoutS), "--client", CLIENT, "--wait-go"],
         {
           label: `simulate-${c}`, cwd: ROOT,
           onErr(line) {
+            if (line === "simulate: ready") ready++;
+            else if (line.includes("SCRAM keys derived")) note(`${server.name} ${n}: ${line}`);
             if (line.startsWith("simulate-guard:")) note(`${server.name} ${n}: ${line}`);
             const m = /simulate: (\d+) online, (\d+) failed, (\d+)\/\d+ started/.exec(line);
             if (!m) return;
@@ -282,6 +298,21 @@ async function measure(files: Files, n: number, start: typeof startOurs, rate: n
       );
       sims.push(child);
     }
+    // The simulators derive their agents' keys first (not timed); the clock and the CPU
+    // counters start when all are ready, and they start together.
+    const readyBy = performance.now() + 120_000 + n * 5;
+    while (ready < clients) {
+      const dead = sims.find((c) => c.proc.exitCode !== null);
+      if (dead) throw new Error(`simulate exited early (${dead.proc.exitCode}):\n  ${dead.errTail.slice(-25).join("\n  ")}`);
+      if (performance.now() > readyBy) throw new Error(`the simulators did not get ready in time (${ready} of ${clients})`);
+      await Bun.sleep(50);
+    }
+    const cpu0 = cpuAt();
+    const overflows0 = listenOverflows();
+    for (const sim of sims) {
+      sim.proc.stdin.write("go\n");
+      sim.proc.stdin.flush();
+    }
     const total = () => progress.reduce((t, p) => ({ online: t.online + p.online, failed: t.failed + p.failed, started: t.started + p.started }), { online: 0, failed: 0, started: 0 });
     // Every login has succeeded or failed; then the simulators ping and the announces settle.
     const deadline = performance.now() + 60_000 + n * 40 + (n / rate) * 1000;
@@ -292,7 +323,7 @@ async function measure(files: Files, n: number, start: typeof startOurs, rate: n
       await Bun.sleep(200);
     }
     const cpu1 = cpuAt();
-    const cpu = { server: (cpu1.server - cpu0.server) / 100, client: cpu1.client / 100, helpers: (cpu1.helpers - cpu0.helpers) / 100, others: 0, seconds: (cpu1.at - cpu0.at) / 1000 };
+    const cpu = { server: (cpu1.server - cpu0.server) / 100, client: (cpu1.client - cpu0.client) / 100, helpers: (cpu1.helpers - cpu0.helpers) / 100, others: 0, seconds: (cpu1.at - cpu0.at) / 1000 };
     // Whatever else ran on the machine meanwhile (the benchmark does not own it).
     cpu.others = Math.max(0, (cpu1.machine - cpu0.machine) / 100 - cpu.server - cpu.client - cpu.helpers);
     await waitQuiet([server.pid, ...sims.map((c) => c.pid), ...server.helpers], { maxMs: 60_000 });

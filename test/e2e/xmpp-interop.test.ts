@@ -67,6 +67,12 @@ function slix(jid: string, password: string, mechanism?: string) {
 
 let shared: Started;
 
+async function waitFor(what: string, check: () => boolean): Promise<void> {
+  for (const deadline = performance.now() + 10_000; !check(); await Bun.sleep(10)) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
 beforeAll(async () => {
   shared = await startRelay({ idleTimeoutMs: 300, pingTimeoutMs: 1_000 });
 });
@@ -264,6 +270,29 @@ describe("raw sockets: what polite clients never do", () => {
     await three.until((r) => r.isClosed);
     expect(three.text).toContain("<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>");
     expect(one.isClosed || two.isClosed).toBe(false);
+  });
+
+  test("negotiations past the limit wait their turn, unread, and go on in order once a slot is free", async () => {
+    const gated = await startRelay({ maxConcurrentNegotiations: 1, negotiationSlotMs: 60_000 });
+    using first = new RawClient(gated.port);
+    await first.open(DOMAIN).until((r) => r.text.includes("</stream:features>"));
+    using second = new RawClient(gated.port);
+    second.open(DOMAIN);
+    await waitFor("the second connection to wait", () => gated.listening.negotiations.waiting === 1);
+    expect(second.text).toBe("");
+    first.socket.destroy();
+    await second.until((r) => r.text.includes("</stream:features>"));
+    expect(gated.listening.negotiations).toMatchObject({ active: 1, waiting: 0 });
+  });
+
+  test("a client that never speaks holds its negotiation slot only for negotiationSlotMs: the agent behind it logs in", async () => {
+    const gated = await startRelay({ maxConcurrentNegotiations: 1, negotiationSlotMs: 100 });
+    using silent = new RawClient(gated.port);
+    await waitFor("the silent connection to hold the slot", () => gated.listening.negotiations.active === 1);
+    const c = client(gated.port, "dave", { resource: "behind" });
+    await c.start();
+    await waitFor("dave's slot to be given back once bound", () => gated.listening.negotiations.active === 0);
+    expect(silent.isClosed).toBe(false);
   });
 
   test("a slow client is timed out; stop() ends the others with system-shutdown", async () => {

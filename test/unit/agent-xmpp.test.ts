@@ -17,7 +17,8 @@ import { runAgent } from "../../agent/src/run.ts";
 import { simulate } from "../../agent/src/simulate.ts";
 import { readState } from "../../agent/src/state.ts";
 import { createXmppClient, xml, type Element } from "../../agent/src/xmpp/client.ts";
-import { createLeanClient } from "../../agent/src/xmpp/lean.ts";
+import { checkXmppIdentityX509, createLeanClient } from "../../agent/src/xmpp/lean.ts";
+import { X509Certificate } from "node:crypto";
 
 const prosody = Bun.which("prosody");
 const prosodyctl = Bun.which("prosodyctl");
@@ -193,6 +194,16 @@ describe.skipIf(!prosody || !prosodyctl)("agent against Prosody", () => {
     wrongCa.entity.on("error", () => undefined);
     await expect(wrongCa.start()).rejects.toThrow(/certificate/);
     await wrongCa.stop();
+  });
+
+  test("the lean client's name check: the dialled host, else the XMPP domain, must be in the certificate", () => {
+    const cert = new X509Certificate(certs.cert); // names localhost and 127.0.0.1
+    expect(checkXmppIdentityX509("127.0.0.1", "medulla.lan", cert)).toBeUndefined();
+    expect(checkXmppIdentityX509("10.0.0.9", "localhost", cert)).toBeUndefined();
+    expect(checkXmppIdentityX509("localhost", "localhost", cert)).toBeUndefined();
+    expect(checkXmppIdentityX509("10.0.0.9", "medulla.lan", cert)?.message).toBe("the server certificate names neither 10.0.0.9 nor medulla.lan");
+    expect(checkXmppIdentityX509("127.0.0.2", "", cert)).toBeInstanceOf(Error);
+    expect(checkXmppIdentityX509("localhost", "localhost", undefined)).toBeInstanceOf(Error);
   });
 
   test("a wrong password and a wrong CA are refused", async () => {

@@ -12,9 +12,11 @@
  * With `password_hash = "SHA-256"` the keys are SCRAM-SHA-256's: SaltedPassword =
  * PBKDF2-HMAC-SHA-256(password, salt, i), StoredKey = H(HMAC(SaltedPassword, "Client Key")),
  * ServerKey = HMAC(SaltedPassword, "Server Key"): src/net/xmpp/scram.ts computes the same.
- * One derivation per distinct password: accounts that share a password share salt and keys
- * (the server-side work of a login does not depend on it: the client derives, the server
- * only checks HMACs).
+ * Each account has its own salt, as Prosody gives it (one PBKDF2 derivation per account,
+ * timed apart from the logins). Sharing one salt between accounts that share a password,
+ * as this file did first, let the simulator's key cache (agent/src/xmpp/scram.ts) skip the
+ * client's PBKDF2 against Prosody and not against the relay: the comparison must give both
+ * servers the same clients.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -69,21 +71,19 @@ VirtualHost ${lua(s.domain)}
   return file;
 }
 
-/** Writes the account files; returns how many were written. */
-export function writeProsodyAccounts(s: ProsodySetup, accounts: { username: string; password: string }[], iterations: number): number {
+/** Writes the account files; returns each account's salt (base64 of its bytes, as SCRAM sends it). */
+export function writeProsodyAccounts(s: ProsodySetup, accounts: { username: string; password: string }[], iterations: number): Map<string, string> {
   const dir = join(s.dir, "data", datamanagerEncode(s.domain), "accounts");
   mkdirSync(dir, { recursive: true });
-  const derived = new Map<string, string>();
+  const salts = new Map<string, string>();
+  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
   for (const { username, password } of accounts) {
-    let body = derived.get(password);
-    if (!body) {
-      const salt = crypto.randomUUID();
-      const keys = deriveKeys("sha256", password, new TextEncoder().encode(salt), iterations);
-      const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-      body = `return {\n\t["iteration_count"] = ${iterations};\n\t["salt"] = ${lua(salt)};\n\t["server_key"] = ${lua(hex(keys.serverKey))};\n\t["stored_key"] = ${lua(hex(keys.storedKey))};\n};\n`;
-      derived.set(password, body);
-    }
+    const salt = crypto.randomUUID();
+    const bytes = new TextEncoder().encode(salt);
+    const keys = deriveKeys("sha256", password, bytes, iterations);
+    const body = `return {\n\t["iteration_count"] = ${iterations};\n\t["salt"] = ${lua(salt)};\n\t["server_key"] = ${lua(hex(keys.serverKey))};\n\t["stored_key"] = ${lua(hex(keys.storedKey))};\n};\n`;
     writeFileSync(join(dir, `${datamanagerEncode(username.toLowerCase())}.dat`), body);
+    salts.set(username, Buffer.from(bytes).toString("base64"));
   }
-  return accounts.length;
+  return salts;
 }

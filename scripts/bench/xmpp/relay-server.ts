@@ -110,6 +110,9 @@ async function serve(args: ReturnType<typeof parseArgs>): Promise<void> {
       // of machines, so under a ramp its own CPU is the queue a login waits in: the timer
       // would be measuring the client. Prosody's equivalent (c2s_timeout) defaults to 300 s.
       negotiationTimeoutMs: 300_000,
+      // The negotiation gate keeps its defaults; BENCH_XMPP_GATE / BENCH_XMPP_SLOT_MS try others.
+      ...(process.env.BENCH_XMPP_GATE ? { maxConcurrentNegotiations: Number(process.env.BENCH_XMPP_GATE) } : {}),
+      ...(process.env.BENCH_XMPP_SLOT_MS ? { negotiationSlotMs: Number(process.env.BENCH_XMPP_SLOT_MS) } : {}),
     },
   });
   let machineId = 0;

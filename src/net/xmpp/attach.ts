@@ -37,7 +37,10 @@ export function attach(host: ServerHost, transport: Transport, traits: ListenerT
     onTimeout: (phase) => conn.fail("connection-timeout", phase === "negotiation" ? "negotiation took too long" : "no answer to ping"),
   });
   conn.onInput = () => watchdog.activity();
-  conn.onEstablished = () => watchdog.established();
+  conn.onEstablished = () => {
+    watchdog.established();
+    transport.established?.();
+  };
   conn.onGone = () => {
     watchdog.stop();
     host.addresses.release(ip);

@@ -18,6 +18,10 @@ export interface RelayLimits {
   authFailureWindowMs: number;
   /** From TCP accept to a bound resource (or a component handshake). */
   negotiationTimeoutMs: number;
+  /** Connections negotiating at once (gate.ts); the others wait their turn unread. 0: no limit. */
+  maxConcurrentNegotiations: number;
+  /** Longest a connection holds its negotiation slot before the next one gets it. */
+  negotiationSlotMs: number;
   /** Silence after which the server pings the client (XEP-0199). */
   idleTimeoutMs: number;
   /** Time the client has to show life after that ping before `connection-timeout`. */
@@ -42,6 +46,8 @@ export const defaultLimits: Readonly<RelayLimits> = Object.freeze({
   maxAuthFailuresPerIp: 10,
   authFailureWindowMs: 5 * 60_000,
   negotiationTimeoutMs: 30_000,
+  maxConcurrentNegotiations: 64,
+  negotiationSlotMs: 500,
   idleTimeoutMs: 5 * 60_000,
   pingTimeoutMs: 60_000,
   maxStanzaBytes: defaultParserLimits.maxStanzaBytes,

@@ -18,6 +18,7 @@
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import type { Clock } from "../../clock.ts";
 import { attach, clientListener, componentListener } from "./attach.ts";
+import { NegotiationGate, type GatePass } from "./gate.ts";
 import { normalizeIp } from "./limits.ts";
 import type { Connection, ListenerTraits, StreamHost, Transport } from "./stream.ts";
 
@@ -32,6 +33,8 @@ export interface ListenOptions {
 export interface Listening {
   port: number;
   componentPort?: number;
+  /** Connections negotiating now, and those waiting for a slot (gate.ts). */
+  readonly negotiations: { readonly active: number; readonly waiting: number };
   /** Closes the listeners, ends every stream with `system-shutdown`, waits for the sockets. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -60,6 +63,8 @@ class Link implements Transport {
   isUpgraded = false;
   isSecured = false;
   isClosed = false;
+  /** Its place at the negotiation gate (gate.ts): the socket is read once it holds a slot. */
+  pass: GatePass | null = null;
   /** Made only when someone waits for the close (a stop), not for every connection. */
   #closed: { promise: Promise<void>; resolve(): void } | null = null;
 
@@ -136,6 +141,10 @@ class Link implements Transport {
     if (!this.#queued) this.socket.end();
   }
 
+  established(): void {
+    this.pass?.release();
+  }
+
   destroy(): void {
     if (this.isClosed) return;
     this.socket.terminate();
@@ -156,6 +165,7 @@ class Link implements Transport {
   gone(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.pass?.release();
     this.#queue = [];
     this.#queued = 0;
     this.#closed?.resolve();
@@ -166,6 +176,7 @@ class Link implements Transport {
 }
 
 interface Listener {
+  readonly gate: NegotiationGate;
   readonly traits: ListenerTraits;
   readonly tls: { cert: string; key: string };
   readonly live: Set<Link>;
@@ -226,10 +237,11 @@ const tlsHandlers: SocketHandler<Link> = {
 
 export async function listen(host: ServerHost, options: ListenOptions): Promise<Listening> {
   const tls = { cert: options.tls.cert, key: options.tls.key };
+  const gate = new NegotiationGate(() => host.limits, host.clock);
   const listeners: TCPSocketListener<Link>[] = [];
   const all: Listener[] = [];
   const open = (port: number, traits: ListenerTraits, label: string): number => {
-    const listener: Listener = { traits, tls, live: new Set() };
+    const listener: Listener = { gate, traits, tls, live: new Set() };
     all.push(listener);
     const server = Bun.listen<Link>({
       hostname: options.host,
@@ -241,7 +253,19 @@ export async function listen(host: ServerHost, options: ListenOptions): Promise<
           const link = new Link(socket, host, listener);
           socket.data = link;
           link.conn = attach(host, link, traits);
-          if (link.conn) listener.live.add(link);
+          if (!link.conn) return;
+          listener.live.add(link);
+          // Admitted and timed from now; read once a negotiation slot is free (at once, mostly).
+          let isGranted = false;
+          let isPaused = false;
+          link.pass = gate.enter(() => {
+            isGranted = true;
+            if (isPaused) socket.resume();
+          });
+          if (!isGranted) {
+            socket.pause();
+            isPaused = true;
+          }
         },
       },
     });
@@ -258,7 +282,7 @@ export async function listen(host: ServerHost, options: ListenOptions): Promise<
   try {
     const port = open(options.port, clientListener, "xmpp");
     const componentPort = options.componentPort === undefined ? undefined : open(options.componentPort, componentListener, "xmpp-component");
-    return { port, componentPort, stop: stopAll, [Symbol.asyncDispose]: stopAll };
+    return { port, componentPort, negotiations: gate, stop: stopAll, [Symbol.asyncDispose]: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import type { Element } from "ltx";
 import type { Logger } from "../../log.ts";
-import { closeStream, NS, openStream, StreamParser, streamError, type StreamCondition, type StreamHeader } from "./codec.ts";
+import { closeStream, NS, openStream, StreamParser, streamError, type StreamCondition, type StreamFault, type StreamHeader } from "./codec.ts";
 import { handshakeStage, isComponentStream } from "./component.ts";
 import type { Jid } from "./jid.ts";
 import type { AddressBook, RelayLimits } from "./limits.ts";
@@ -26,6 +26,8 @@ export interface Transport {
   startTls(): void;
   /** Ends the connection once what was sent is flushed. */
   end(): void;
+  /** Negotiation is over (bound, or the component's handshake accepted). */
+  established?(): void;
 }
 
 /** What a stream needs from the relay around it. */
@@ -54,6 +56,7 @@ export interface Stage {
 }
 
 let serial = 0;
+const noop = () => {};
 
 export class Connection {
   readonly serial = ++serial;
@@ -68,11 +71,11 @@ export class Connection {
   priority = 0;
   stage: Stage;
   /** Called for every chunk of input (the watchdog's sign of life). */
-  onInput: () => void = () => {};
+  onInput: () => void = noop;
   /** Called once negotiation is over (bound, or handshake accepted). */
-  onEstablished: () => void = () => {};
+  onEstablished: () => void = noop;
   /** Called once when the connection is gone, whatever the cause. */
-  onGone: () => void = () => {};
+  onGone: () => void = noop;
   #parser: StreamParser;
   #isHeaderSent = false;
   #isClosed = false;
@@ -86,15 +89,8 @@ export class Connection {
     readonly traits: ListenerTraits,
   ) {
     const { limits } = host;
-    this.#parser = new StreamParser(
-      {
-        onOpen: (h) => this.#guarded(() => this.#open(h)),
-        onStanza: (s, ns) => this.#guarded(() => this.#stanza(s, ns)),
-        onClose: () => this.close(),
-        onError: (f) => this.fail(f.condition, f.text),
-      },
-      { maxStanzaBytes: limits.maxStanzaBytesBeforeAuth, maxDepth: limits.maxDepth, maxAttributes: limits.maxAttributes },
-    );
+    // The connection is its parser's handler (onOpen … onError below): no closures per connection.
+    this.#parser = new StreamParser(this, { maxStanzaBytes: limits.maxStanzaBytesBeforeAuth, maxDepth: limits.maxDepth, maxAttributes: limits.maxAttributes });
     this.stage = { stanza: () => this.fail("not-authorized", "the stream is not open") };
   }
 
@@ -195,13 +191,37 @@ export class Connection {
     gone();
   }
 
-  #guarded(fn: () => void): void {
+  /** Parser event: a stream header. */
+  onOpen(header: StreamHeader): void {
     try {
-      fn();
+      this.#open(header);
     } catch (err) {
-      this.log.error({ err, ip: this.ip, jid: this.jid?.full }, "xmpp stream handler failed");
-      this.fail("internal-server-error");
+      this.#handlerFailed(err);
     }
+  }
+
+  /** Parser event: a whole stanza (or a negotiation element). */
+  onStanza(stanza: Element, ns: string): void {
+    try {
+      this.#stanza(stanza, ns);
+    } catch (err) {
+      this.#handlerFailed(err);
+    }
+  }
+
+  /** Parser event: the peer closed its stream. */
+  onClose(): void {
+    this.close();
+  }
+
+  /** Parser event: a protocol violation. */
+  onError(fault: StreamFault): void {
+    this.fail(fault.condition, fault.text);
+  }
+
+  #handlerFailed(err: unknown): void {
+    this.log.error({ err, ip: this.ip, jid: this.jid?.full }, "xmpp stream handler failed");
+    this.fail("internal-server-error");
   }
 
   #sendHeader(to?: string): void {

@@ -25,48 +25,63 @@ export interface Watchdog {
   stop(): void;
 }
 
-export function startWatchdog(o: WatchdogOptions): Watchdog {
-  let last = o.clock.now();
+/**
+ * A class rather than closures: one object and one timer callback per connection, where the
+ * closure version kept eight functions and their scopes alive for each of thousands.
+ */
+class ConnectionWatchdog implements Watchdog {
+  #last: number;
   // Counted, not timed: a reply in the same millisecond as the ping still counts.
-  let inputs = 0;
-  let inputsAtPing: number | null = null;
-  let isStopped = false;
-  let cancel = o.clock.setTimer(o.negotiationTimeoutMs, () => {
-    if (!isStopped) o.onTimeout("negotiation");
-  });
+  #inputs = 0;
+  #inputsAtPing: number | null = null;
+  #isStopped = false;
+  #cancel: () => void;
+  readonly #onTimer = () => this.#check();
 
-  const arm = (ms: number) => {
-    cancel();
-    cancel = o.clock.setTimer(ms, check);
-  };
-
-  function check(): void {
-    if (isStopped) return;
-    const now = o.clock.now();
-    if (inputsAtPing !== null) {
-      if (inputs === inputsAtPing) return o.onTimeout("idle");
-      inputsAtPing = null;
-    }
-    const quiet = now - last;
-    if (quiet < o.idleTimeoutMs) return arm(o.idleTimeoutMs - quiet);
-    inputsAtPing = inputs;
-    o.onPing();
-    arm(o.pingTimeoutMs);
+  constructor(readonly o: WatchdogOptions) {
+    this.#last = o.clock.now();
+    this.#cancel = o.clock.setTimer(o.negotiationTimeoutMs, () => {
+      if (!this.#isStopped) o.onTimeout("negotiation");
+    });
   }
 
-  return {
-    activity() {
-      last = o.clock.now();
-      inputs++;
-    },
-    established() {
-      if (isStopped) return;
-      last = o.clock.now();
-      arm(o.idleTimeoutMs);
-    },
-    stop() {
-      isStopped = true;
-      cancel();
-    },
-  };
+  #arm(ms: number): void {
+    this.#cancel();
+    this.#cancel = this.o.clock.setTimer(ms, this.#onTimer);
+  }
+
+  #check(): void {
+    if (this.#isStopped) return;
+    const { o } = this;
+    const now = o.clock.now();
+    if (this.#inputsAtPing !== null) {
+      if (this.#inputs === this.#inputsAtPing) return o.onTimeout("idle");
+      this.#inputsAtPing = null;
+    }
+    const quiet = now - this.#last;
+    if (quiet < o.idleTimeoutMs) return this.#arm(o.idleTimeoutMs - quiet);
+    this.#inputsAtPing = this.#inputs;
+    o.onPing();
+    this.#arm(o.pingTimeoutMs);
+  }
+
+  activity(): void {
+    this.#last = this.o.clock.now();
+    this.#inputs++;
+  }
+
+  established(): void {
+    if (this.#isStopped) return;
+    this.#last = this.o.clock.now();
+    this.#arm(this.o.idleTimeoutMs);
+  }
+
+  stop(): void {
+    this.#isStopped = true;
+    this.#cancel();
+  }
+}
+
+export function startWatchdog(o: WatchdogOptions): Watchdog {
+  return new ConnectionWatchdog(o);
 }
