@@ -4,8 +4,11 @@
  * load from the same client: the agent's `simulate` mode (agent/main.ts) in its own process,
  * N real agents (STARTTLS against a test CA, SCRAM-SHA-256 with 4096 PBKDF2 rounds, a bound
  * resource, presence, one `announce` answered by the server's JID), logins ramped at
- * BENCH_XMPP_RATE per second, sources spread over 127.0.0.0/8. Each server runs in its own
- * process, one server at a time:
+ * BENCH_XMPP_RATE per second, sources spread over 127.0.0.0/8. The agents are agents that
+ * logged in before: their credentials carry the account's salt and the simulators derive
+ * the keys (their cache, RFC 5802 §5.1) before the clock and the CPU counters start, all
+ * simulators together (`--wait-go`): the servers' work is the same, the simulators' PBKDF2
+ * no longer takes the shared CPU. Each server runs in its own process, one server at a time:
  *
  *   - ours: scripts/bench/xmpp/relay-server.ts (the relay, a SQLite database, `announce` answered
  *     in process);
