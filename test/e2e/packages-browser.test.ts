@@ -3,7 +3,7 @@
  * Packages in a real Chromium against the built binary: an administrator adds an empty
  * package, opens the step editor, adds a command step (placed before END_SUCCESS), gets
  * validation errors for a return-code rule going nowhere, fixes it, adds and moves an
- * END_ERROR step, saves, then removes a step; the descriptor saved is checked through the
+ * END_ERROR step, saves, then removes a step (each click waits for the form htmx swaps in); the descriptor saved is checked through the
  * API. Then a Medulla package is imported from the page and its warnings shown. No page may
  * log an error, a Content-Security-Policy violation included.
  */
@@ -12,7 +12,7 @@ import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { makeZip } from "../support/zip.ts";
-import { launchChromium, startMedulla, waitFor, type Chromium, type Medulla } from "./helpers.ts";
+import { launchChromium, startMedulla, type Chromium, type Medulla } from "./helpers.ts";
 
 const PASSWORD = "Packages-admin-2026";
 const STEP = 60_000;
@@ -24,6 +24,17 @@ let packageId = 0;
 const problems: string[] = [];
 
 const actions = () => page.locator("#steps-list > li").evaluateAll((els) => els.map((e) => e.getAttribute("data-action")));
+
+/**
+ * Clicks one of the step editor's buttons and waits for the form htmx swaps in: the form on
+ * the page is marked first, so what is read next is the answer, never the form before it
+ * (an earlier answer's #step-issues is still there while the request runs).
+ */
+async function submit(button: string): Promise<void> {
+  await page.locator("#step-editor").evaluate((form) => form.setAttribute("data-stale", ""));
+  await page.getByRole("button", { name: button }).click();
+  await page.locator("#step-editor:not([data-stale])").waitFor();
+}
 
 describe("packages in Chromium", () => {
   beforeAll(async () => {
@@ -73,45 +84,42 @@ describe("packages in Chromium", () => {
     expect(await actions()).toEqual(["end_success"]);
     // Add a command: it goes before END_SUCCESS.
     await page.locator("#newAction").selectOption("command");
-    await page.getByRole("button", { name: "Ajouter l'étape" }).click();
-    await waitFor("the command step", async () => (await actions()).join() === "command,end_success");
-    // The form may still be swapped in by a late answer to the step added (then the typed
-    // values are gone and the check sees an empty command): type again until the check
-    // reports on what was typed.
-    await waitFor("a check of the typed step", async () => {
-      await page.locator('[name="s.0.command"]').fill('"{{package_dir}}/setup.exe" /S');
-      await page.locator('[name="s.0.codes"]').fill("==3010 NOWHERE");
-      await page.getByRole("button", { name: "Vérifier" }).click();
-      await page.locator("#step-issues").waitFor();
-      return !/command : /.test(await page.locator("#step-issues").innerText());
-    }, 30_000);
-    expect(await page.locator("#step-issues").innerText()).toContain("NOWHERE");
+    await submit("Ajouter l'étape");
+    expect(await actions()).toEqual(["command", "end_success"]);
+    // The new step is checked at once: its command is still empty.
+    expect(await page.locator("#step-issues").innerText()).toMatch(/command : /);
+    await page.locator('[name="s.0.command"]').fill('"{{package_dir}}/setup.exe" /S');
+    await page.locator('[name="s.0.codes"]').fill("==3010 NOWHERE");
+    await submit("Vérifier");
+    const issues = await page.locator("#step-issues").innerText();
+    expect(issues).toContain("NOWHERE");
+    expect(issues).not.toMatch(/command : /);
     expect(await page.locator("#step-0.step-invalid").count()).toBe(1);
     // Saving is refused while invalid; the input is kept.
-    await page.getByRole("button", { name: "Enregistrer les étapes" }).click();
-    await page.locator("#step-issues").waitFor();
+    await submit("Enregistrer les étapes");
+    expect(await page.locator("#step-issues").innerText()).toContain("NOWHERE");
     expect(await page.locator('[name="s.0.command"]').inputValue()).toBe('"{{package_dir}}/setup.exe" /S');
     // Fix the rule, add an END_ERROR step, move it up, then back down.
     await page.locator('[name="s.0.codes"]').fill("==3010 END_SUCCESS");
     await page.locator("#newAction").selectOption("end_error");
-    await page.getByRole("button", { name: "Ajouter l'étape" }).click();
-    await waitFor("the END_ERROR step", async () => (await actions()).join() === "command,end_success,end_error");
-    await page.getByRole("button", { name: "Monter END_ERROR" }).click();
-    await waitFor("moved up", async () => (await actions()).join() === "command,end_error,end_success");
-    await page.getByRole("button", { name: "Descendre END_ERROR" }).click();
-    await waitFor("moved down", async () => (await actions()).join() === "command,end_success,end_error");
+    await submit("Ajouter l'étape");
+    expect(await actions()).toEqual(["command", "end_success", "end_error"]);
+    await submit("Monter END_ERROR");
+    expect(await actions()).toEqual(["command", "end_error", "end_success"]);
+    await submit("Descendre END_ERROR");
+    expect(await actions()).toEqual(["command", "end_success", "end_error"]);
     await page.locator('[name="s.0.error"]').selectOption("END_ERROR");
-    await page.getByRole("button", { name: "Vérifier" }).click();
+    await submit("Vérifier");
     await page.getByText("Les étapes sont valides.").waitFor();
-    await page.getByRole("button", { name: "Enregistrer les étapes" }).click();
+    await submit("Enregistrer les étapes");
     await page.getByText("Package enregistré.").waitFor();
     const saved = (await page.evaluate(async (id) => (await fetch(`/api/v1/packages/${id}`)).json(), packageId)) as { descriptor: { steps: { windows: { install: { id: string; action: string; command?: string; next?: unknown }[] } } } };
     const install = saved.descriptor.steps.windows.install;
     expect(install.map((s) => s.id)).toEqual(["command", "END_SUCCESS", "END_ERROR"]);
     expect(install[0]).toMatchObject({ action: "command", command: '"{{package_dir}}/setup.exe" /S', next: { error: "END_ERROR", codes: [{ when: "==3010", goto: "END_SUCCESS" }] } });
     // Remove the command step: END_SUCCESS is first again.
-    await page.getByRole("button", { name: "Retirer command" }).click();
-    await waitFor("removed", async () => (await actions()).join() === "end_success,end_error");
+    await submit("Retirer command");
+    expect(await actions()).toEqual(["end_success", "end_error"]);
   }, STEP);
 
   test("import a Medulla package from the page and see what could not be converted", async () => {
