@@ -7,8 +7,9 @@
  */
 import { closeStream, el, NS, openStream, streamError } from "./codec.ts";
 import type { ServerHost } from "./server.ts";
-import { Connection, type ListenerTraits, type Transport } from "./stream.ts";
-import { startWatchdog } from "./watchdog.ts";
+import type { Clock } from "../../clock.ts";
+import { Connection, type ConnectionHooks, type ListenerTraits, type Transport } from "./stream.ts";
+import { startWatchdog, type Watchdog, type WatchdogOptions } from "./watchdog.ts";
 
 export const clientListener: ListenerTraits = { canStartTls: true, acceptsClients: true };
 export const componentListener: ListenerTraits = { canStartTls: false, acceptsClients: false };
@@ -27,25 +28,65 @@ export function attach(host: ServerHost, transport: Transport, traits: ListenerT
     return null;
   }
   const conn = new Connection(transport, host, traits);
-  let pings = 0;
-  const watchdog = startWatchdog({
-    clock: host.clock,
-    negotiationTimeoutMs: host.limits.negotiationTimeoutMs,
-    idleTimeoutMs: host.limits.idleTimeoutMs,
-    pingTimeoutMs: host.limits.pingTimeoutMs,
-    onPing: () => conn.send(el("iq", { type: "get", id: `srv-ping-${++pings}`, from: host.domain, to: conn.jid?.full }, el("ping", { xmlns: NS.ping }))),
-    onTimeout: (phase) => conn.fail("connection-timeout", phase === "negotiation" ? "negotiation took too long" : "no answer to ping"),
-  });
-  conn.onInput = () => watchdog.activity();
-  conn.onEstablished = () => {
-    watchdog.established();
-    transport.established?.();
-  };
-  conn.onGone = () => {
-    watchdog.stop();
-    host.addresses.release(ip);
-    host.connections.delete(conn);
-  };
+  conn.hooks = new Attachment(host, conn, transport);
   host.connections.add(conn);
   return conn;
+}
+
+/**
+ * What ties a connection to the relay once admitted: its watchdog (of which it is also the
+ * options: timeouts, ping, timeout) and the bookkeeping undone when it goes. One object per
+ * connection, where callbacks made a closure each.
+ */
+class Attachment implements ConnectionHooks, WatchdogOptions {
+  readonly watchdog: Watchdog;
+  #pings = 0;
+
+  constructor(
+    readonly host: ServerHost,
+    readonly conn: Connection,
+    readonly transport: Transport,
+  ) {
+    this.watchdog = startWatchdog(this);
+  }
+
+  get clock(): Clock {
+    return this.host.clock;
+  }
+
+  get negotiationTimeoutMs(): number {
+    return this.host.limits.negotiationTimeoutMs;
+  }
+
+  get idleTimeoutMs(): number {
+    return this.host.limits.idleTimeoutMs;
+  }
+
+  get pingTimeoutMs(): number {
+    return this.host.limits.pingTimeoutMs;
+  }
+
+  onPing(): void {
+    const { conn, host } = this;
+    conn.send(el("iq", { type: "get", id: `srv-ping-${++this.#pings}`, from: host.domain, to: conn.jid?.full }, el("ping", { xmlns: NS.ping })));
+  }
+
+  onTimeout(phase: "negotiation" | "idle"): void {
+    this.conn.fail("connection-timeout", phase === "negotiation" ? "negotiation took too long" : "no answer to ping");
+  }
+
+  input(): void {
+    this.watchdog.activity();
+  }
+
+  established(): void {
+    this.watchdog.established();
+    this.transport.established?.();
+  }
+
+  gone(): void {
+    this.watchdog.stop();
+    this.host.addresses.release(this.transport.ip);
+    this.host.connections.delete(this.conn);
+  }
 }

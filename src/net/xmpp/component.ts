@@ -40,7 +40,7 @@ export function handshakeStage(conn: Connection): Stage {
       conn.send("<handshake/>");
       conn.log.info({ ip: conn.ip, component: name }, "xmpp component connected");
       conn.stage = boundComponent(conn);
-      conn.onEstablished();
+      conn.hooks.established();
     },
   };
 }

@@ -95,7 +95,7 @@ export function clientStage(conn: Connection): Stage {
     if (refusal) return conn.send(stanzaError(iq, refusal, "too many resources for this account"));
     conn.send(el("iq", { type: "result", id: iq.attrs.id }, el("bind", { xmlns: NS.bind }, el("jid", {}, jid.full))));
     conn.log.debug({ ip: conn.ip, jid: jid.full }, "xmpp resource bound");
-    conn.onEstablished();
+    conn.hooks.established();
   };
 
   return {

@@ -55,8 +55,19 @@ export interface Stage {
   stanza(stanza: Element, ns: string): void;
 }
 
+/** What a connection tells the code that attached it. */
+export interface ConnectionHooks {
+  /** A chunk of input arrived (the watchdog's sign of life). */
+  input(): void;
+  /** Negotiation is over (bound, or the component's handshake accepted). */
+  established(): void;
+  /** The connection is gone, whatever the cause; called once. */
+  gone(): void;
+}
+
+const NO_HOOKS: ConnectionHooks = { input() {}, established() {}, gone() {} };
+
 let serial = 0;
-const noop = () => {};
 
 export class Connection {
   readonly serial = ++serial;
@@ -70,12 +81,8 @@ export class Connection {
   isAvailable = false;
   priority = 0;
   stage: Stage;
-  /** Called for every chunk of input (the watchdog's sign of life). */
-  onInput: () => void = noop;
-  /** Called once negotiation is over (bound, or handshake accepted). */
-  onEstablished: () => void = noop;
-  /** Called once when the connection is gone, whatever the cause. */
-  onGone: () => void = noop;
+  /** Who hears of its input, its establishment and its end (attach.ts); one object, no closures. */
+  hooks: ConnectionHooks = NO_HOOKS;
   #parser: StreamParser;
   #isHeaderSent = false;
   #isClosed = false;
@@ -110,7 +117,7 @@ export class Connection {
     if (this.#isClosed || this.#isTlsPending) return;
     // Called from a socket's data event: nothing may escape into the socket loop.
     try {
-      this.onInput();
+      this.hooks.input();
       this.#batch = [];
       this.#parser.write(bytes);
       this.#flush();
@@ -186,9 +193,9 @@ export class Connection {
     this.#isClosed = true;
     this.transport.end();
     this.host.router.unbind(this);
-    const gone = this.onGone;
-    this.onGone = () => {};
-    gone();
+    const hooks = this.hooks;
+    this.hooks = NO_HOOKS;
+    hooks.gone();
   }
 
   /** Parser event: a stream header. */
