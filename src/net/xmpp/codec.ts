@@ -74,6 +74,9 @@ interface Frame {
   prefixes: Record<string, string> | null;
 }
 
+/** The tokenizer with a pointer back to the parser that owns it. */
+type OwnedSax = SaxLtx & { owner: StreamParser };
+
 export class StreamParser {
   #limits: ParserLimits;
   #guard = new XmlGuard();
@@ -107,11 +110,14 @@ export class StreamParser {
    * the current `write` call still holds is dropped, as it belongs to the old stream.
    */
   reset(): void {
-    const sax = new SaxLtx();
-    const current = () => this.#sax === sax && !this.#fault;
-    sax.on("startElement", (name: string, attrs: Record<string, string>) => current() && this.#start(name, attrs));
-    sax.on("endElement", (name: string) => current() && this.#end(name));
-    sax.on("text", (text: string) => current() && this.#text(text));
+    // The listeners are shared by every parser (the tokenizer calls them with itself as
+    // `this`, and knows its owner): no closures per connection, and a tokenizer dropped by a
+    // restart still in its `write` call is recognised and ignored.
+    const sax = new SaxLtx() as OwnedSax;
+    sax.owner = this;
+    sax.on("startElement", StreamParser.#onStart);
+    sax.on("endElement", StreamParser.#onEnd);
+    sax.on("text", StreamParser.#onText);
     this.#sax = sax;
     this.#guard.reset();
     this.#decoder = new TextDecoder("utf-8", { fatal: true });
@@ -166,6 +172,21 @@ export class StreamParser {
     }
     return prefix === null ? "" : undefined;
   }
+
+  static #onStart = function (this: OwnedSax, name: string, attrs: Record<string, string>): void {
+    const p = this.owner;
+    if (p.#sax === this && !p.#fault) p.#start(name, attrs);
+  };
+
+  static #onEnd = function (this: OwnedSax, name: string): void {
+    const p = this.owner;
+    if (p.#sax === this && !p.#fault) p.#end(name);
+  };
+
+  static #onText = function (this: OwnedSax, text: string): void {
+    const p = this.owner;
+    if (p.#sax === this && !p.#fault) p.#text(text);
+  };
 
   #start(name: string, attrs: Record<string, string>): void {
     const depth = this.#stack.length;

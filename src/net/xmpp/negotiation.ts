@@ -95,6 +95,8 @@ export function clientStage(conn: Connection): Stage {
     if (refusal) return conn.send(stanzaError(iq, refusal, "too many resources for this account"));
     conn.send(el("iq", { type: "result", id: iq.attrs.id }, el("bind", { xmlns: NS.bind }, el("jid", {}, jid.full))));
     conn.log.debug({ ip: conn.ip, jid: jid.full }, "xmpp resource bound");
+    // From now on every stanza is routed: the negotiation's closures can go.
+    conn.stage = new RoutedStage(conn);
     conn.hooks.established();
   };
 
@@ -123,4 +125,13 @@ export function clientStage(conn: Connection): Stage {
       host.router.fromClient(conn, stanza, ns);
     },
   };
+}
+
+/** A bound client's stage: everything goes to the router (one small object per connection). */
+class RoutedStage implements Stage {
+  constructor(readonly conn: Connection) {}
+
+  stanza(stanza: Element, ns: string): void {
+    this.conn.host.router.fromClient(this.conn, stanza, ns);
+  }
 }

@@ -143,6 +143,7 @@ class Link implements Transport {
 
   established(): void {
     this.pass?.release();
+    this.pass = null;
   }
 
   destroy(): void {
@@ -166,6 +167,7 @@ class Link implements Transport {
     if (this.isClosed) return;
     this.isClosed = true;
     this.pass?.release();
+    this.pass = null;
     this.#queue = [];
     this.#queued = 0;
     this.#closed?.resolve();
