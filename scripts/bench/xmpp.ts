@@ -248,6 +248,12 @@ async function marginal(files: Files, server: Server, n: number, extra: number, 
   }
 }
 
+/** Throws with its last stderr lines when a simulator has exited before its work was done. */
+function checkAlive(sims: Child[]): void {
+  const dead = sims.find((c) => c.proc.exitCode !== null);
+  if (dead) throw new Error(`simulate exited early (${dead.proc.exitCode}):\n  ${dead.errTail.slice(-25).join("\n  ")}`);
+}
+
 /** Agent `sim-i`'s credentials, with its salt: an agent that logged in before (agent/src/simulate.ts `Credential.scram`). */
 function credential(server: Server, i: number) {
   const salt = server.salts.get(`sim-${i}`);
@@ -305,8 +311,7 @@ async function measure(files: Files, n: number, start: typeof startOurs, rate: n
     // counters start when all are ready, and they start together.
     const readyBy = performance.now() + 120_000 + n * 5;
     while (ready < clients) {
-      const dead = sims.find((c) => c.proc.exitCode !== null);
-      if (dead) throw new Error(`simulate exited early (${dead.proc.exitCode}):\n  ${dead.errTail.slice(-25).join("\n  ")}`);
+      checkAlive(sims);
       if (performance.now() > readyBy) throw new Error(`the simulators did not get ready in time (${ready} of ${clients})`);
       await Bun.sleep(50);
     }
@@ -320,8 +325,7 @@ async function measure(files: Files, n: number, start: typeof startOurs, rate: n
     // Every login has succeeded or failed; then the simulators ping and the announces settle.
     const deadline = performance.now() + 60_000 + n * 40 + (n / rate) * 1000;
     for (let t = total(); !(t.started === n && t.online + t.failed >= n); t = total()) {
-      const dead = sims.find((c) => c.proc.exitCode !== null);
-      if (dead) throw new Error(`simulate exited early (${dead.proc.exitCode}):\n  ${dead.errTail.slice(-25).join("\n  ")}`);
+      checkAlive(sims);
       if (performance.now() > deadline) throw new Error(`logins not done in time: ${JSON.stringify(t)}`);
       await Bun.sleep(200);
     }

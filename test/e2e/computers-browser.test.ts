@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { agentBinary, runAgentProcess, launchChromium, openPage, startMedulla, tempDir, waitFor, type Chromium, type Medulla } from "./helpers.ts";
+import { agentBinary, runAgentProcess, launchChromium, openPage, signIn, startMedulla, tempDir, waitFor, type Chromium, type Medulla } from "./helpers.ts";
 
 const PASSWORD = "Fleet-admin-2026";
 const STEP = 90_000;
@@ -50,11 +50,7 @@ describe("an agent calling home, seen in Chromium", () => {
   });
 
   test("the Computers page explains how to add machines while there are none", async () => {
-    await page.goto(medulla.url("/login"));
-    await page.locator("#login").fill("root");
-    await page.locator("#password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Se connecter" }).click();
-    await page.waitForURL((u) => u.pathname === "/");
+    await signIn(page, medulla, "root", PASSWORD);
     await page.goto(medulla.url("/computers"));
     expect(await page.locator(".empty-state").innerText()).toContain("Installez l'agent");
   }, STEP);

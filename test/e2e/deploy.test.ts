@@ -17,7 +17,7 @@ import type { Descriptor, Step } from "../../src/features/packages/descriptor.ts
 import type { PackagesLike } from "../../src/features/deployments/package-source.ts";
 import type { Running } from "../../src/server.ts";
 import { applianceWithEnrolledAgent, type ApplianceWithAgent } from "./appliance-agent.ts";
-import { runAgentProcess, launchChromium, tempDir, waitFor, type Chromium } from "./helpers.ts";
+import { runAgentProcess, launchChromium, signIn, tempDir, waitFor, type Chromium } from "./helpers.ts";
 
 const PASSWORD = "Deploy-admin-2026";
 const STEP = 120_000;
@@ -196,11 +196,7 @@ describe("deployments with the compiled agent", () => {
     page.setDefaultTimeout(20_000);
     const problems: string[] = [];
     page.on("pageerror", (e) => problems.push(e.message));
-    await page.goto(`${base}/login`);
-    await page.locator("#login").fill("root");
-    await page.locator("#password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Se connecter" }).click();
-    await page.waitForURL((u) => u.pathname === "/");
+    await signIn(page, { url: (path) => base + path }, "root", PASSWORD);
     const id = addPackage("Slow", [
       { id: "pause", action: "wait", seconds: 4 },
       { id: "ok", action: "end_success" },
@@ -227,11 +223,7 @@ describe("deployments with the compiled agent", () => {
     page.setDefaultTimeout(20_000);
     const problems: string[] = [];
     page.on("pageerror", (e) => problems.push(e.message));
-    await page.goto(`${base}/login`);
-    await page.locator("#login").fill("root");
-    await page.locator("#password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Se connecter" }).click();
-    await page.waitForURL((u) => u.pathname === "/");
+    await signIn(page, { url: (path) => base + path }, "root", PASSWORD);
     // The script prints a line, then waits for the test's go before it ends: the lines
     // must reach the page while the step is still running (no timing assumed).
     const go = join(out, "live-go");

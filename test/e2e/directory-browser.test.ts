@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Download, Page } from "playwright-core";
-import { launchChromium, startMedulla, type Chromium, type Medulla } from "./helpers.ts";
+import { launchChromium, signIn, startMedulla, type Chromium, type Medulla } from "./helpers.ts";
 
 const ROOT_PASSWORD = "Root-password-42";
 const ALICE_PASSWORD = "Alice-password-7";
@@ -29,12 +29,6 @@ const serverErrors: string[] = [];
 const path = () => new URL(page.url()).pathname + new URL(page.url()).search;
 const menuLinks = () => page.locator("nav.sidebar a").evaluateAll((links) => links.map((a) => a.getAttribute("href")));
 
-async function signIn(login: string, password: string) {
-  await page.goto(medulla.url("/login"));
-  await page.locator("#login").fill(login);
-  await page.locator("#password").fill(password);
-  await Promise.all([page.waitForURL((u) => u.pathname === "/"), page.getByRole("button", { name: "Se connecter" }).click()]);
-}
 
 /** Clicks `link` and saves the file it downloads; returns the saved path and the suggested name. */
 async function download(link: ReturnType<Page["locator"]>): Promise<{ file: string; name: string }> {
@@ -66,7 +60,7 @@ describe("users, groups, rights, entities and the history in Chromium", () => {
   });
 
   test("root adds the entity Paris under Root", async () => {
-    await signIn("root", ROOT_PASSWORD);
+    await signIn(page, medulla, "root", ROOT_PASSWORD);
     await page.goto(medulla.url("/entities"));
     const add = page.locator('form[action="/entities"]');
     await add.locator("#name").fill("Paris");
@@ -143,7 +137,7 @@ describe("users, groups, rights, entities and the history in Chromium", () => {
     await page.locator("details.user-menu > summary").click();
     await Promise.all([page.waitForURL("**/login?out=1"), page.getByRole("button", { name: "Se déconnecter" }).click()]);
 
-    await signIn("alice", ALICE_PASSWORD);
+    await signIn(page, medulla, "alice", ALICE_PASSWORD);
     const links = await menuLinks();
     expect(links).toContain("/users");
     expect(links).toContain("/history");

@@ -395,7 +395,7 @@ export async function openPage(browser: Chromium, opts: { timeoutMs?: number; ig
 }
 
 /** Signs in through the sign-in page (French labels) and waits for the dashboard. */
-export async function signIn(page: Page, medulla: Medulla, login: string, password: string): Promise<void> {
+export async function signIn(page: Page, medulla: Pick<Medulla, "url">, login: string, password: string): Promise<void> {
   await page.goto(medulla.url("/login"));
   await page.locator("#login").fill(login);
   await page.locator("#password").fill(password);

@@ -12,7 +12,7 @@ import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { makeZip } from "../support/zip.ts";
-import { launchChromium, startMedulla, type Chromium, type Medulla } from "./helpers.ts";
+import { launchChromium, signIn, startMedulla, type Chromium, type Medulla } from "./helpers.ts";
 
 const PASSWORD = "Packages-admin-2026";
 const STEP = 60_000;
@@ -50,11 +50,7 @@ describe("packages in Chromium", () => {
       if (m.type() === "error" && !/status of 422/.test(m.text())) problems.push(`${page.url()}: ${m.text()}`);
     });
     page.on("pageerror", (e) => problems.push(`${page.url()}: ${e.message}`));
-    await page.goto(medulla.url("/login"));
-    await page.locator("#login").fill("root");
-    await page.locator("#password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Se connecter" }).click();
-    await page.waitForURL((u) => u.pathname === "/");
+    await signIn(page, medulla, "root", PASSWORD);
   }, STEP);
 
   afterAll(async () => {

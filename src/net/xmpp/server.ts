@@ -141,7 +141,12 @@ class Link implements Transport {
     if (!this.#queued) this.socket.end();
   }
 
+  /** Negotiation is over: the slot goes to the next connection. */
   established(): void {
+    this.#leaveGate();
+  }
+
+  #leaveGate(): void {
     this.pass?.release();
     this.pass = null;
   }
@@ -166,8 +171,7 @@ class Link implements Transport {
   gone(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.pass?.release();
-    this.pass = null;
+    this.#leaveGate();
     this.#queue = [];
     this.#queued = 0;
     this.#closed?.resolve();
@@ -178,7 +182,6 @@ class Link implements Transport {
 }
 
 interface Listener {
-  readonly gate: NegotiationGate;
   readonly traits: ListenerTraits;
   readonly tls: { cert: string; key: string };
   readonly live: Set<Link>;
@@ -243,7 +246,7 @@ export async function listen(host: ServerHost, options: ListenOptions): Promise<
   const listeners: TCPSocketListener<Link>[] = [];
   const all: Listener[] = [];
   const open = (port: number, traits: ListenerTraits, label: string): number => {
-    const listener: Listener = { gate, traits, tls, live: new Set() };
+    const listener: Listener = { traits, tls, live: new Set() };
     all.push(listener);
     const server = Bun.listen<Link>({
       hostname: options.host,
